@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ebpf_extension_header.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -47,7 +49,10 @@ typedef enum ebpf_return_type {
                                         * a reference to release */
 } ebpf_return_type_t;
 
+#define EBPF_HELPER_PROTOTYPE_VERSION 1
+
 typedef struct ebpf_helper_prototype {
+    ebpf_extension_header_t header; /* EBPF_HELPER_PROTOTYPE_VERSION */
     uint32_t id;
     const char *name;
     ebpf_return_type_t return_type;
