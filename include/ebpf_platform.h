@@ -152,6 +152,10 @@ typedef struct ebpf_epoch_work {
 void ebpf_epoch_defer(ebpf_epoch_work_t *work, void (*callback)(ebpf_epoch_work_t *work));
 /* Waits until every work deferred before the call has run (rcu_barrier). */
 void ebpf_epoch_barrier(void);
+/* Waits until no deferred work is left, including work that deferred callbacks deferred in
+ * turn (a map-in-map releasing its inner maps). For teardown; never returns while another
+ * thread keeps deferring. */
+void ebpf_epoch_drain(void);
 
 /* Publication of pointers read under ebpf_epoch_enter. Sequentially consistent on both sides
  * so the reader's announcement and the writer's unpublication cannot pass each other. */

@@ -54,8 +54,11 @@ typedef struct ebpf_helper_function_addresses {
 } ebpf_helper_function_addresses_t;
 #define EBPF_HELPER_FUNCTION_ADDRESSES_VERSION 1
 
-/* Test-run support: build a context from user-supplied data and context bytes, and copy the
- * results back. Return 0 or a negative errno. */
+/* Test-run support: context_create builds a context from user-supplied data and context bytes
+ * (0 or a negative errno); context_destroy frees it after copying the data and the context
+ * back: *data_size_out and *context_size_out come in as the capacities of the buffers (which
+ * may be NULL with capacity 0) and go out as the sizes the program produced; at most the
+ * capacity is copied, so a larger size out means the buffer was too small. */
 typedef int (*ebpf_program_context_create_t)(const uint8_t *data_in, size_t data_size_in,
                                              const uint8_t *context_in, size_t context_size_in,
                                              void **context);

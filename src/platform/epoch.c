@@ -216,3 +216,16 @@ void ebpf_epoch_barrier(void)
         pthread_cond_wait(&defer_completed, &defer_lock);
     pthread_mutex_unlock(&defer_lock);
 }
+
+void ebpf_epoch_drain(void)
+{
+    for (;;) {
+        pthread_mutex_lock(&defer_lock);
+        uint64_t queued = defer_queued_count;
+        bool idle = defer_completed_count == queued;
+        pthread_mutex_unlock(&defer_lock);
+        if (idle)
+            return;
+        ebpf_epoch_barrier();
+    }
+}

@@ -150,6 +150,31 @@ static void test_barrier_waits_for_deferred_work(void **state)
     assert_int_equal(atomic_load(&deferred_runs), 50);
 }
 
+static _Atomic int chained_runs;
+static ebpf_epoch_work_t chained_second;
+
+static void chained_second_run(ebpf_epoch_work_t *work)
+{
+    atomic_fetch_add(&chained_runs, 1);
+}
+
+static void chained_first_run(ebpf_epoch_work_t *work)
+{
+    atomic_fetch_add(&chained_runs, 1);
+    ebpf_epoch_defer(&chained_second, chained_second_run);
+}
+
+static void test_drain_waits_for_work_deferred_by_callbacks(void **state)
+{
+    ebpf_epoch_work_t first;
+    for (int round = 0; round < 20; round++) {
+        atomic_store(&chained_runs, 0);
+        ebpf_epoch_defer(&first, chained_first_run);
+        ebpf_epoch_drain();
+        assert_int_equal(atomic_load(&chained_runs), 2);
+    }
+}
+
 static void *short_lived_reader(void *unused)
 {
     ebpf_epoch_enter();
@@ -175,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_synchronize_waits_for_a_reader),
         cmocka_unit_test(test_readers_never_see_freed_objects),
         cmocka_unit_test(test_barrier_waits_for_deferred_work),
+        cmocka_unit_test(test_drain_waits_for_work_deferred_by_callbacks),
         cmocka_unit_test(test_exiting_threads_unregister),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
