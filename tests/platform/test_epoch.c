@@ -109,6 +109,9 @@ static void test_readers_never_see_freed_objects(void **state)
 
     for (int i = 0; i < 3; i++)
         assert_int_equal(pthread_create(&readers[i], NULL, reader_loop, NULL), 0);
+    /* Let the readers start, so the replacements below race real read sections. */
+    for (int i = 0; i < 5000 && atomic_load(&reads) < 100; i++)
+        usleep(100);
     for (uint64_t v = 2; v < 2000; v++) {
         published_t *next = ebpf_allocate(sizeof(*next));
         assert_non_null(next);
