@@ -37,8 +37,7 @@ typedef struct ebpf_verifier_line_info {
 
 /* Finds a helper by id for the program type: general helpers and the type's own. NULL when the
  * type does not offer it. */
-typedef const ebpf_helper_prototype_t *(*ebpf_verifier_helper_lookup_t)(void *context,
-                                                                         uint32_t id);
+typedef const ebpf_helper_prototype_t *(*ebpf_verifier_helper_lookup_t)(void *context, uint32_t id);
 
 #define EBPF_VERIFIER_DEFAULT_INSTRUCTION_BUDGET 1000000u
 
@@ -90,8 +89,8 @@ typedef struct ebpf_verifier_result {
      * ebpf_verifier_result_free. */
     char *log;
     uint64_t processed_instructions;
-    uint32_t max_stack_depth;     /* bytes, over all frames */
-    bool writes_packet;           /* some path stores into packet data */
+    uint32_t max_stack_depth; /* bytes, over all frames */
+    bool writes_packet;       /* some path stores into packet data */
     uint64_t elapsed_ns;
 } ebpf_verifier_result_t;
 
@@ -126,15 +125,15 @@ typedef struct ebpf_verifier_linux_program_type {
 
 const ebpf_verifier_linux_program_type_t *ebpf_verifier_linux_program_types(size_t *count);
 /* NULL when name is not one of them. */
-const ebpf_verifier_linux_program_type_t *ebpf_verifier_linux_program_type_by_name(
-    const char *name);
+const ebpf_verifier_linux_program_type_t *
+ebpf_verifier_linux_program_type_by_name(const char *name);
 /* The type libbpf infers from a SEC() name ("xdp", "kprobe/do_exit", "tc", ...), or NULL. */
-const ebpf_verifier_linux_program_type_t *ebpf_verifier_linux_program_type_from_section(
-    const char *section_name);
+const ebpf_verifier_linux_program_type_t *
+ebpf_verifier_linux_program_type_from_section(const char *section_name);
 /* An ebpf_verifier_helper_lookup_t for a Linux program type (context: the
  * ebpf_verifier_linux_program_type_t): the helpers Linux offers that type. */
 const ebpf_helper_prototype_t *ebpf_verifier_linux_find_helper(void *linux_program_type,
-                                                                uint32_t id);
+                                                               uint32_t id);
 
 /* Fills options with what verifying against a Linux program type needs (helpers, context
  * layout), leaving the other fields as they are. */
