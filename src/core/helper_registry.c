@@ -51,25 +51,23 @@ static uint64_t call_slot(uint32_t slot, uint64_t r1, uint64_t r2, uint64_t r3, 
     {                                                                                              \
         return call_slot(n, r1, r2, r3, r4, r5);                                                   \
     }
-TRAMPOLINE(0)
-TRAMPOLINE(1)
-TRAMPOLINE(2) TRAMPOLINE(3) TRAMPOLINE(4) TRAMPOLINE(5) TRAMPOLINE(6) TRAMPOLINE(7) TRAMPOLINE(8)
-    TRAMPOLINE(9) TRAMPOLINE(10) TRAMPOLINE(11) TRAMPOLINE(12) TRAMPOLINE(13) TRAMPOLINE(14)
-        TRAMPOLINE(15) TRAMPOLINE(16) TRAMPOLINE(17) TRAMPOLINE(18) TRAMPOLINE(19) TRAMPOLINE(20)
-            TRAMPOLINE(21) TRAMPOLINE(22) TRAMPOLINE(23) TRAMPOLINE(24) TRAMPOLINE(25)
-                TRAMPOLINE(26) TRAMPOLINE(27) TRAMPOLINE(28) TRAMPOLINE(29) TRAMPOLINE(30)
-                    TRAMPOLINE(31)
+/* clang-format off */
+TRAMPOLINE(0)  TRAMPOLINE(1)  TRAMPOLINE(2)  TRAMPOLINE(3)  TRAMPOLINE(4)  TRAMPOLINE(5)
+TRAMPOLINE(6)  TRAMPOLINE(7)  TRAMPOLINE(8)  TRAMPOLINE(9)  TRAMPOLINE(10) TRAMPOLINE(11)
+TRAMPOLINE(12) TRAMPOLINE(13) TRAMPOLINE(14) TRAMPOLINE(15) TRAMPOLINE(16) TRAMPOLINE(17)
+TRAMPOLINE(18) TRAMPOLINE(19) TRAMPOLINE(20) TRAMPOLINE(21) TRAMPOLINE(22) TRAMPOLINE(23)
+TRAMPOLINE(24) TRAMPOLINE(25) TRAMPOLINE(26) TRAMPOLINE(27) TRAMPOLINE(28) TRAMPOLINE(29)
+TRAMPOLINE(30) TRAMPOLINE(31)
 
-                        static const ebpf_helper_function_t trampolines[CORE_MAX_TYPE_HELPERS] = {
-                            trampoline_0,  trampoline_1,  trampoline_2,  trampoline_3,
-                            trampoline_4,  trampoline_5,  trampoline_6,  trampoline_7,
-                            trampoline_8,  trampoline_9,  trampoline_10, trampoline_11,
-                            trampoline_12, trampoline_13, trampoline_14, trampoline_15,
-                            trampoline_16, trampoline_17, trampoline_18, trampoline_19,
-                            trampoline_20, trampoline_21, trampoline_22, trampoline_23,
-                            trampoline_24, trampoline_25, trampoline_26, trampoline_27,
-                            trampoline_28, trampoline_29, trampoline_30, trampoline_31,
+static const ebpf_helper_function_t trampolines[CORE_MAX_TYPE_HELPERS] = {
+    trampoline_0,  trampoline_1,  trampoline_2,  trampoline_3,  trampoline_4,  trampoline_5,
+    trampoline_6,  trampoline_7,  trampoline_8,  trampoline_9,  trampoline_10, trampoline_11,
+    trampoline_12, trampoline_13, trampoline_14, trampoline_15, trampoline_16, trampoline_17,
+    trampoline_18, trampoline_19, trampoline_20, trampoline_21, trampoline_22, trampoline_23,
+    trampoline_24, trampoline_25, trampoline_26, trampoline_27, trampoline_28, trampoline_29,
+    trampoline_30, trampoline_31,
 };
+/* clang-format on */
 
 const ebpf_helper_prototype_t *core_resolve_helper(void *context, uint32_t id,
                                                    ebpf_helper_function_t *function)
