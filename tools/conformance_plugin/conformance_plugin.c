@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ebpf_elf.h"
 #include "ebpf_exec.h"
 #include "ebpf_platform.h"
 
@@ -219,6 +220,46 @@ static int fail(const char *what)
     return EXIT_RUN_FAILED;
 }
 
+/* Replaces an ELF object by the instructions of its first program. The plugin has no maps, so
+ * a program that references any is refused. */
+static int extract_elf_program(uint8_t **bytes, size_t *size)
+{
+    ebpf_elf_object_t *object;
+    int rc = ebpf_elf_open_memory(*bytes, *size, "<stdin>", &object);
+
+    if (rc != 0) {
+        fail("reading the ELF object");
+        return rc;
+    }
+    if (object->program_count == 0) {
+        fprintf(stderr, "ebpf_conformance_plugin: the object has no program\n");
+        ebpf_elf_free(object);
+        return -ENOENT;
+    }
+    const ebpf_elf_program_t *program = &object->programs[0];
+    if (program->relocation_count != 0) {
+        fprintf(stderr,
+                "ebpf_conformance_plugin: %s references maps, which the plugin does not "
+                "provide\n",
+                program->function_name);
+        ebpf_elf_free(object);
+        return -ENOTSUP;
+    }
+    size_t code_size = program->instruction_count * sizeof(struct bpf_insn);
+    uint8_t *code = ebpf_allocate(code_size);
+    if (code == NULL) {
+        ebpf_elf_free(object);
+        fprintf(stderr, "ebpf_conformance_plugin: no memory for the program\n");
+        return -ENOMEM;
+    }
+    memcpy(code, program->instructions, code_size);
+    ebpf_elf_free(object);
+    ebpf_free(*bytes);
+    *bytes = code;
+    *size = code_size;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     plugin_options_t options = {0};
@@ -234,22 +275,31 @@ int main(int argc, char **argv)
     status = parse_arguments(argc, argv, &options);
     if (status)
         return status;
-    if (options.elf) {
-        fprintf(stderr, "ebpf_conformance_plugin: --elf is not supported yet: it needs the ELF "
-                        "loader\n");
-        return EXIT_RUN_FAILED;
-    }
-
     status = EXIT_RUN_FAILED;
     if (read_stdin(&program_text, &program_text_length) != 0) {
         fail("reading the program");
         goto out;
     }
-    if (decode_base16("program", program_text, program_text_length, &program_bytes,
-                      &program_size) != 0) {
+    /* --elf: the object comes raw, or base16-encoded like a plain program. */
+    if (options.elf && program_text_length >= 4 &&
+        memcmp(program_text,
+               "\x7f"
+               "ELF",
+               4) == 0) {
+        program_bytes = ebpf_allocate(program_text_length);
+        if (program_bytes == NULL) {
+            fprintf(stderr, "ebpf_conformance_plugin: no memory for the object\n");
+            goto out;
+        }
+        memcpy(program_bytes, program_text, program_text_length);
+        program_size = program_text_length;
+    } else if (decode_base16("program", program_text, program_text_length, &program_bytes,
+                             &program_size) != 0) {
         fail("decoding the program");
         goto out;
     }
+    if (options.elf && extract_elf_program(&program_bytes, &program_size) != 0)
+        goto out;
     if (program_size == 0 || program_size % sizeof(struct bpf_insn) != 0) {
         fprintf(stderr,
                 "ebpf_conformance_plugin: the program has %zu bytes, not a positive "
