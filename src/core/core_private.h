@@ -42,6 +42,10 @@ struct ebpf_program {
     nmr_client_t *information_client;
     nmr_client_characteristics_t information_characteristics;
     nmr_module_id_t client_module_id;
+    /* The client binding contexts of the two bindings: which one a detach is about. */
+    struct program_binding_tag {
+        bool general; /* the core's general helpers, else the program type */
+    } general_tag, type_tag;
     /* Serialises the binding callbacks of this program. */
     pthread_mutex_t binding_lock;
     bool bound_to_general_helpers; /* under binding_lock */

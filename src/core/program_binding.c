@@ -80,8 +80,12 @@ static void register_general_provider(void)
 
 /* ---- the program's client ---- */
 
-/* The client binding contexts tell the two bindings apart. */
-#define GENERAL_TAG(program) ((void *)&(program)->bound_to_general_helpers)
+/* The program a binding tag belongs to. */
+static ebpf_program_t *program_of(struct program_binding_tag *tag)
+{
+    return tag->general ? (ebpf_program_t *)((char *)tag - offsetof(ebpf_program_t, general_tag))
+                        : (ebpf_program_t *)((char *)tag - offsetof(ebpf_program_t, type_tag));
+}
 
 static bool valid_program_data(const ebpf_program_data_t *data, const ebpf_guid_t *type)
 {
@@ -106,7 +110,7 @@ static int attach_provider(nmr_binding_t *nmr_binding, void *client_context,
     int rc;
 
     if (ebpf_guid_equal(provider->module_id, &EBPF_GENERAL_HELPERS_MODULE_ID)) {
-        rc = nmr_client_attach_provider(nmr_binding, GENERAL_TAG(program), NULL,
+        rc = nmr_client_attach_provider(nmr_binding, &program->general_tag, NULL,
                                         &provider_binding_context, &provider_dispatch);
         if (rc == 0) {
             pthread_mutex_lock(&program->binding_lock);
@@ -132,11 +136,11 @@ static int attach_provider(nmr_binding_t *nmr_binding, void *client_context,
         pthread_mutex_unlock(&program->binding_lock);
         return NMR_NOINTERFACE;
     }
-    program_binding_t *binding;
+    program_binding_t *binding = NULL;
     rc = core_binding_create(program, data, &binding);
     if (rc == 0)
-        rc = nmr_client_attach_provider(nmr_binding, program, NULL, &provider_binding_context,
-                                        &provider_dispatch);
+        rc = nmr_client_attach_provider(nmr_binding, &program->type_tag, NULL,
+                                        &provider_binding_context, &provider_dispatch);
     if (rc == 0) {
         program->context_descriptor =
             *data->program_info->program_type_descriptor->context_descriptor;
@@ -150,9 +154,8 @@ static int attach_provider(nmr_binding_t *nmr_binding, void *client_context,
     return rc;
 }
 
-static int detach_provider(void *client_binding_context)
+static int detach_type(ebpf_program_t *program)
 {
-    ebpf_program_t *program = client_binding_context;
     pthread_mutex_lock(&program->binding_lock);
     program_binding_t *binding = atomic_load(&program->binding);
     ebpf_epoch_publish(&program->binding, NULL);
@@ -164,23 +167,19 @@ static int detach_provider(void *client_binding_context)
     return 0;
 }
 
-static int detach_general(void *tag)
+static int detach_general(ebpf_program_t *program)
 {
-    ebpf_program_t *program =
-        (ebpf_program_t *)((char *)tag - offsetof(ebpf_program_t, bound_to_general_helpers));
     pthread_mutex_lock(&program->binding_lock);
     program->bound_to_general_helpers = false;
     pthread_mutex_unlock(&program->binding_lock);
     return 0;
 }
 
-/* Tells the two bindings apart by their client binding context. */
-static int detach_either(void *client_binding_context)
+static int detach_provider(void *client_binding_context)
 {
-    ebpf_program_t *program = client_binding_context;
-    if (client_binding_context == GENERAL_TAG(program))
-        return detach_general(client_binding_context);
-    return detach_provider(client_binding_context);
+    struct program_binding_tag *tag = client_binding_context;
+    ebpf_program_t *program = program_of(tag);
+    return tag->general ? detach_general(program) : detach_type(program);
 }
 
 int core_program_bind(ebpf_program_t *program)
@@ -189,6 +188,8 @@ int core_program_bind(ebpf_program_t *program)
     int rc;
 
     pthread_once(&general_once, register_general_provider);
+    program->general_tag.general = true;
+    program->type_tag.general = false;
     /* The module id of the client names the program (its id is not known yet: use the
      * address, which is unique while the program lives). */
     uintptr_t unique = (uintptr_t)program;
@@ -200,7 +201,7 @@ int core_program_bind(ebpf_program_t *program)
         .version = NMR_CHARACTERISTICS_VERSION,
         .size = sizeof(nmr_client_characteristics_t),
         .attach_provider = attach_provider,
-        .detach_provider = detach_either,
+        .detach_provider = detach_provider,
         .registration_instance = {NMR_REGISTRATION_INSTANCE_VERSION,
                                   sizeof(nmr_registration_instance_t), &EBPF_PROGRAM_INFO_NPI_ID,
                                   &program->client_module_id, 0, NULL},
