@@ -1,0 +1,255 @@
+/* The event path: providers push events through the netevent NPI; each is checked, copied into
+ * a per-thread buffer and handed to every attached program whose capture type wants it. */
+#include <errno.h>
+#include <string.h>
+
+#include "netevent_npi.h"
+#include "netevent_types.h"
+#include "netevent_ext_private.h"
+
+netevent_ext_statistics_t *netevent_statistics_here(void)
+{
+    uint32_t zero = 0;
+    return ebpf_map_lookup_program(netevent_extension.statistics, &zero);
+}
+
+/* Does a link of this capture type want an event of this type? */
+static bool wants_event(const void *link_state, const void *filter_context)
+{
+    const netevent_link_state_t *link = link_state;
+    uint8_t type = *(const uint8_t *)filter_context;
+
+    switch (link->capture_type) {
+    case NeteventCapture_All:
+        return true;
+    case NeteventCapture_Flow:
+        return type == NETEVENT_EVENT_TYPE_FLOW;
+    case NeteventCapture_Drop:
+        return type == NETEVENT_EVENT_TYPE_DROP;
+    default:
+        return false;
+    }
+}
+
+typedef struct delivery {
+    netevent_ext_statistics_t *statistics;
+    uint32_t links_wanting;
+} delivery_t;
+
+static void count_result(void *result_context, void *link_state, int rc, uint64_t result)
+{
+    delivery_t *delivery = result_context;
+    const netevent_link_state_t *link = link_state;
+    netevent_ext_link_statistics_t *counters =
+        ebpf_map_lookup_program(netevent_extension.link_statistics, &link->slot);
+
+    delivery->links_wanting++;
+    if (rc == 0) {
+        delivery->statistics->delivered++;
+        if (counters != NULL)
+            counters->delivered++;
+    } else {
+        delivery->statistics->program_errors++;
+        if (counters != NULL)
+            counters->errors++;
+    }
+}
+
+/* Checks the bytes of an event against the header's own claims. */
+static bool well_formed(const uint8_t *start, const uint8_t *end)
+{
+    netevent_event_header_t header;
+    size_t size;
+
+    if (start == NULL || end == NULL || end <= start)
+        return false;
+    size = (size_t)(end - start);
+    if (size < sizeof(header) || size > NETEVENT_EVENT_MAX_SIZE)
+        return false;
+    memcpy(&header, start, sizeof(header));
+    return header.version >= NETEVENT_EVENT_HEADER_VERSION &&
+           header.header_length >= sizeof(header) && header.header_length <= size &&
+           header.captured_length <= size - header.header_length;
+}
+
+static int push_event(const netevent_event_info_t *event)
+{
+    netevent_extension_t *extension = &netevent_extension;
+    netevent_ext_statistics_t *statistics;
+    int rc = 0;
+
+    if (atomic_load_explicit(&extension->bound_providers, memory_order_acquire) == 0)
+        return -ENOLINK;
+    ebpf_epoch_enter();
+    ebpf_cpu_enter();
+    statistics = netevent_statistics_here();
+    statistics->received++;
+    if (event == NULL || !well_formed(event->event_data_start, event->event_data_end)) {
+        statistics->malformed++;
+        rc = -EINVAL;
+        goto out;
+    }
+    size_t size = (size_t)(event->event_data_end - event->event_data_start);
+    /* Programs may write the event: each gets the same private copy, never the provider's. */
+    uint8_t *copy = ebpf_thread_scratch_get(extension->event_copies, size);
+    if (copy == NULL) {
+        statistics->program_errors++;
+        rc = -ENOMEM;
+        goto out;
+    }
+    memcpy(copy, event->event_data_start, size);
+    netevent_event_md_t context = {copy, copy + size};
+    uint8_t type = copy[0];
+    delivery_t delivery = {statistics, 0};
+    uint32_t attached = ebpf_ext_hook_attached_count(extension->hook_provider);
+    ebpf_ext_hook_invoke(extension->hook_provider, &context, wants_event, &type, count_result,
+                         &delivery);
+    if (attached == 0)
+        statistics->unattached++;
+    else if (attached > delivery.links_wanting)
+        statistics->filtered += attached - delivery.links_wanting;
+out:
+    ebpf_cpu_exit();
+    ebpf_epoch_exit();
+    return rc;
+}
+
+/* Entry 0 is push_event: the dispatch table every provider gets. */
+static const netevent_client_dispatch_t client_dispatch = {
+    EBPF_EXTENSION_HEADER(NETEVENT_CLIENT_DISPATCH_VERSION, netevent_client_dispatch_t),
+    1,
+    {(const void *)push_event},
+};
+
+static const nmr_module_id_t netevent_client_module_id = {
+    0x5e7e0b1c, 0x3a2d, 0x4e6f, {0x9b, 0x8a, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}};
+
+static int attach_provider(nmr_binding_t *binding, void *client_context,
+                           const nmr_registration_instance_t *provider)
+{
+    void *provider_binding_context;
+    const void *provider_dispatch;
+    int rc = nmr_client_attach_provider(binding, NULL, &client_dispatch, &provider_binding_context,
+                                        &provider_dispatch);
+    if (rc == 0)
+        atomic_fetch_add_explicit(&netevent_extension.bound_providers, 1, memory_order_release);
+    return rc;
+}
+
+static int detach_provider(void *client_binding_context)
+{
+    atomic_fetch_sub_explicit(&netevent_extension.bound_providers, 1, memory_order_release);
+    /* A push that read the count before it dropped may still run: wait it out. */
+    ebpf_epoch_synchronize();
+    return 0;
+}
+
+int netevent_npi_client_register(void)
+{
+    netevent_extension.npi_characteristics = (nmr_client_characteristics_t){
+        .version = NMR_CHARACTERISTICS_VERSION,
+        .size = sizeof(nmr_client_characteristics_t),
+        .attach_provider = attach_provider,
+        .detach_provider = detach_provider,
+        .registration_instance = {NMR_REGISTRATION_INSTANCE_VERSION,
+                                  sizeof(nmr_registration_instance_t), &NETEVENT_NPI_ID,
+                                  &netevent_client_module_id, 0, NULL},
+    };
+    return nmr_register_client(&netevent_extension.npi_characteristics, NULL,
+                               &netevent_extension.npi_client);
+}
+
+void netevent_npi_client_deregister(void)
+{
+    if (netevent_extension.npi_client == NULL)
+        return;
+    if (nmr_deregister_client(netevent_extension.npi_client) >= 0)
+        nmr_wait_for_client_deregister_complete(netevent_extension.npi_client);
+    netevent_extension.npi_client = NULL;
+}
+
+/* ---- links ---- */
+
+int netevent_link_attach(void *context, const ebpf_link_client_data_t *link, void **out)
+{
+    netevent_extension_t *extension = &netevent_extension;
+    netevent_capture_type_t capture = NeteventCapture_All;
+    netevent_link_state_t *state;
+    int rc = 0;
+
+    if (link->attach_parameters_size != 0) {
+        netevent_attach_opts_t options;
+        if (link->attach_parameters_size != sizeof(options))
+            return ebpf_error(-EINVAL,
+                              "netevent: attach parameters are %zu bytes; "
+                              "netevent_attach_opts_t is %zu",
+                              link->attach_parameters_size, sizeof(options));
+        memcpy(&options, link->attach_parameters, sizeof(options));
+        if (options.capture_type < NeteventCapture_All ||
+            options.capture_type > NeteventCapture_None)
+            return ebpf_error(-EINVAL,
+                              "netevent: unknown capture type %d (expected 1 all, 2 "
+                              "flow, 3 drop or 4 none)",
+                              (int)options.capture_type);
+        capture = options.capture_type;
+    }
+    state = ebpf_allocate(sizeof(*state));
+    if (state == NULL)
+        return ebpf_error(-ENOMEM, "netevent: out of memory attaching");
+    state->capture_type = capture;
+
+    pthread_mutex_lock(&extension->lock);
+    uint32_t slot = 0;
+    while (slot < NETEVENT_MAX_LINKS && extension->slot_used[slot])
+        slot++;
+    if (slot == NETEVENT_MAX_LINKS) {
+        rc = ebpf_error(-E2BIG, "netevent: %d links are attached already", NETEVENT_MAX_LINKS);
+    } else {
+        /* Fresh counters and the slot's owner, for user space. */
+        size_t size = ebpf_map_user_value_size(extension->link_statistics);
+        void *zeros = ebpf_allocate(size);
+        netevent_ext_link_slot_t owner = {link->link_id, link->program_id, capture, 0};
+        if (zeros == NULL)
+            rc = ebpf_error(-ENOMEM, "netevent: out of memory attaching");
+        if (rc == 0)
+            rc = ebpf_map_update_user(extension->link_statistics, &slot, zeros, BPF_ANY);
+        if (rc == 0)
+            rc = ebpf_map_update_user(extension->link_slots, &slot, &owner, BPF_ANY);
+        ebpf_free(zeros);
+        if (rc == 0 && extension->attached_links == 0)
+            rc = netevent_npi_client_register();
+        if (rc == 0) {
+            extension->slot_used[slot] = true;
+            extension->attached_links++;
+            state->slot = slot;
+        }
+    }
+    pthread_mutex_unlock(&extension->lock);
+    if (rc != 0) {
+        ebpf_free(state);
+        return rc;
+    }
+    *out = state;
+    return 0;
+}
+
+void netevent_link_detach(void *context, void *opaque)
+{
+    netevent_extension_t *extension = &netevent_extension;
+    netevent_link_state_t *state = opaque;
+    bool last;
+
+    if (state == NULL)
+        return;
+    pthread_mutex_lock(&extension->lock);
+    netevent_ext_link_slot_t free_slot = {0};
+    ebpf_map_update_user(extension->link_slots, &state->slot, &free_slot, BPF_ANY);
+    extension->slot_used[state->slot] = false;
+    last = --extension->attached_links == 0;
+    /* No program wants events any more: let the providers stop producing them. Under the lock,
+     * so an attach cannot register a new client while this one goes. */
+    if (last)
+        netevent_npi_client_deregister();
+    pthread_mutex_unlock(&extension->lock);
+    ebpf_free(state);
+}

@@ -1,0 +1,50 @@
+/* The extension's state shared by its files. */
+#ifndef NETEVENT_EXT_PRIVATE_H
+#define NETEVENT_EXT_PRIVATE_H
+
+#include "ebpf_ext.h"
+#include "ebpf_map.h"
+#include "ebpf_netevent_hooks.h"
+#include "ebpf_platform.h"
+#include "netevent_npi.h"
+#include "neteventebpfext.h"
+
+/* What a link carries on the event path. */
+typedef struct netevent_link_state {
+    netevent_capture_type_t capture_type;
+    uint32_t slot; /* index in the link statistics maps */
+} netevent_link_state_t;
+
+typedef struct netevent_extension {
+    ebpf_ext_program_info_provider_t *program_info_provider;
+    ebpf_ext_hook_provider_t *hook_provider;
+    ebpf_thread_scratch_t *event_copies; /* per-thread copy of the event programs read */
+    ebpf_map_t *statistics;              /* PERCPU_ARRAY[1] of netevent_ext_statistics_t */
+    ebpf_map_t *link_statistics;         /* PERCPU_ARRAY[NETEVENT_MAX_LINKS] */
+    ebpf_map_t *link_slots;              /* ARRAY[NETEVENT_MAX_LINKS] of link slots */
+    ebpf_map_t *push_events;             /* RINGBUF of bpf_netevent_push_event */
+    /* lock guards attached_links, slot_used and the netevent NPI client registration. */
+    pthread_mutex_t lock;
+    uint32_t attached_links;
+    bool slot_used[NETEVENT_MAX_LINKS];
+    nmr_client_t *npi_client;
+    nmr_client_characteristics_t npi_characteristics;
+    /* Providers bound to our NPI client; push_event refuses events while it is 0. */
+    _Atomic uint32_t bound_providers;
+} netevent_extension_t;
+
+extern netevent_extension_t netevent_extension;
+extern const ebpf_program_data_t netevent_program_data;
+
+/* The netevent NPI client (registered while links are attached). */
+int netevent_npi_client_register(void);
+void netevent_npi_client_deregister(void);
+
+/* Hook callbacks. */
+int netevent_link_attach(void *context, const ebpf_link_client_data_t *link, void **state);
+void netevent_link_detach(void *context, void *state);
+
+/* The per-CPU statistics of the claimed CPU (inside ebpf_cpu_enter and an epoch section). */
+netevent_ext_statistics_t *netevent_statistics_here(void);
+
+#endif /* NETEVENT_EXT_PRIVATE_H */
