@@ -18,9 +18,12 @@ configure: bootstrap
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the embedded default.
+# The main job on the embedded default: export the program information to the store, then
+# watch the simulator's events for a few seconds.
+RUN_SECONDS ?= 3
 run: build
-	@$(BUILD)/bin/nmr_demo
+	@$(BUILD)/bin/netevent_ebpf_ext_export_program_info
+	@$(BUILD)/bin/neteventmon --duration $(RUN_SECONDS)
 
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE stress-long $(CTEST_ARGS)

@@ -379,6 +379,7 @@ out:
         ebpf_driver_unload(provider);
     if (ring != NULL)
         ring_buffer__consume(ring);
+    fflush(stdout); /* the events come before the counters */
     netevent_ext_statistics_t statistics;
     bool have_statistics = extension != NULL && extension_statistics(&statistics);
     if (status == 0) {
