@@ -71,10 +71,10 @@ static void test_drop_counts_match_the_events(void **state)
         ebpf_driver_load("netevent_sim", "NetEventInterval=1000;NetEventBurst=5", &simulator), 0);
     while (atomic_load(&seen.drops) < 500)
         assert_true(ring_buffer__poll(ring, 1000) >= 0);
-    /* Detach both before stopping the provider, so they saw exactly the same events. */
+    /* Stop the provider while both are attached, so they saw exactly the same events. */
+    assert_int_equal(ebpf_driver_unload(simulator), 0);
     assert_int_equal(bpf_link__destroy(counter_link), 0);
     assert_int_equal(bpf_link__destroy(monitor_link), 0);
-    assert_int_equal(ebpf_driver_unload(simulator), 0);
     while (ring_buffer__consume(ring) > 0)
         ;
 

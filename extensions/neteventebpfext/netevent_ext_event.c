@@ -216,7 +216,7 @@ int netevent_link_attach(void *context, const ebpf_link_client_data_t *link, voi
         if (rc == 0)
             rc = ebpf_map_update_user(extension->link_slots, &slot, &owner, BPF_ANY);
         ebpf_free(zeros);
-        if (rc == 0 && extension->attached_links == 0)
+        if (rc == 0 && extension->attached_links == 0 && extension->started)
             rc = netevent_npi_client_register();
         if (rc == 0) {
             extension->slot_used[slot] = true;

@@ -76,6 +76,14 @@ static int netevent_start(const char *parameters)
         };
         rc = ebpf_ext_hook_provider_register(&hook, &extension->hook_provider);
     }
+    /* Links that bound while the hook registered are waiting for the providers. */
+    if (rc == 0) {
+        pthread_mutex_lock(&extension->lock);
+        extension->started = true;
+        if (extension->attached_links > 0)
+            rc = netevent_npi_client_register();
+        pthread_mutex_unlock(&extension->lock);
+    }
     if (rc != 0)
         netevent_stop();
     return rc;

@@ -23,8 +23,11 @@ typedef struct netevent_extension {
     ebpf_map_t *link_statistics;         /* PERCPU_ARRAY[NETEVENT_MAX_LINKS] */
     ebpf_map_t *link_slots;              /* ARRAY[NETEVENT_MAX_LINKS] of link slots */
     ebpf_map_t *push_events;             /* RINGBUF of bpf_netevent_push_event */
-    /* lock guards attached_links, slot_used and the netevent NPI client registration. */
+    /* lock guards attached_links, slot_used, started and the netevent NPI client registration.
+     * The client registers only once started: providers push as soon as it binds, and the event
+     * path needs every field set by start. */
     pthread_mutex_t lock;
+    bool started;
     uint32_t attached_links;
     bool slot_used[NETEVENT_MAX_LINKS];
     nmr_client_t *npi_client;
