@@ -277,6 +277,7 @@ int main(int argc, char **argv)
     signal(SIGINT, request_stop);
     signal(SIGTERM, request_stop);
     default_driver_path();
+    libbpf_set_print(NULL); /* every failure is reported once, below, with what failed */
     if (options.program == NULL)
         options.program = default_program();
 
@@ -291,6 +292,8 @@ int main(int argc, char **argv)
     }
     if (bpf_object__load(object) != 0) {
         status = fail("loading the program");
+        if (strstr(ebpf_last_error(), "not in the eBPF store") != NULL)
+            fprintf(stderr, "neteventmon: hint: run netevent_ebpf_ext_export_program_info\n");
         goto out;
     }
     if (options.function != NULL) {
