@@ -19,4 +19,10 @@ typedef struct core_test_context {
 /* The type-specific helper of core_test: returns twice its argument. */
 #define CORE_TEST_HELPER_DOUBLE 0x10000
 
+#ifndef __bpf__
+#include "ebpf_program_info.h"
+/* The program type, with test-run support (tests/core/core_test_type.c). */
+extern const ebpf_program_data_t core_test_program_data;
+#endif
+
 #endif

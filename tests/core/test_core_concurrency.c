@@ -19,47 +19,9 @@
 #define PRODUCERS       3
 #define RUNS_PER_THREAD 20000
 
-static const ebpf_context_descriptor_t context_descriptor = {
-    EBPF_EXTENSION_HEADER(EBPF_CONTEXT_DESCRIPTOR_VERSION, ebpf_context_descriptor_t),
-    sizeof(core_test_context_t), offsetof(core_test_context_t, data),
-    offsetof(core_test_context_t, data_end), -1};
-static const ebpf_program_type_descriptor_t type_descriptor = {
-    .header =
-        EBPF_EXTENSION_HEADER(EBPF_PROGRAM_TYPE_DESCRIPTOR_VERSION, ebpf_program_type_descriptor_t),
-    .name = "core_test",
-    .context_descriptor = &context_descriptor,
-    .program_type = {0xc0c0c0c0, 1, 2, {3, 4, 5, 6, 7, 8, 9, 10}},
-};
-static uint64_t helper_double(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
-{
-    return r1 * 2;
-}
-static const ebpf_helper_prototype_t type_helpers[] = {
-    {.header = EBPF_EXTENSION_HEADER(EBPF_HELPER_PROTOTYPE_VERSION, ebpf_helper_prototype_t),
-     .id = CORE_TEST_HELPER_DOUBLE,
-     .name = "core_test_double",
-     .return_type = EBPF_RET_INTEGER,
-     .arguments = {EBPF_ARG_ANYTHING}},
-};
-static const ebpf_helper_function_t type_helper_functions[] = {helper_double};
-static const ebpf_program_info_t program_info = {
-    .header = EBPF_EXTENSION_HEADER(EBPF_PROGRAM_INFO_VERSION, ebpf_program_info_t),
-    .program_type_descriptor = &type_descriptor,
-    .count_of_program_type_specific_helpers = 1,
-    .program_type_specific_helper_prototype = type_helpers,
-};
-static const ebpf_helper_function_addresses_t addresses = {
-    EBPF_EXTENSION_HEADER(EBPF_HELPER_FUNCTION_ADDRESSES_VERSION, ebpf_helper_function_addresses_t),
-    1, type_helper_functions};
-static const ebpf_program_data_t program_data = {
-    .header = EBPF_EXTENSION_HEADER(EBPF_PROGRAM_DATA_VERSION, ebpf_program_data_t),
-    .program_info = &program_info,
-    .program_type_specific_helper_function_addresses = &addresses,
-};
-
 static int resolve(void *unused, const char *section, const ebpf_program_data_t **data)
 {
-    *data = &program_data;
+    *data = &core_test_program_data;
     return 0;
 }
 
