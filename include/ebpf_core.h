@@ -10,6 +10,7 @@
 
 #include "ebpf_helper_prototype.h"
 #include "ebpf_program_info.h"
+#include "ebpf_verifier.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,14 @@ typedef struct ebpf_program_load_parameters {
      * invoked (-ENOLINK); when it comes back the program binds again by itself. Both NULL: a
      * program with general helpers only and an opaque context. */
     const ebpf_guid_t *program_type;
+    /* Source lines of the instructions (instruction_count entries) for the verifier's
+     * messages; may be NULL. */
+    const ebpf_verifier_line_info_t *line_info;
+    /* Every program is verified against its program type before it can run; a rejection is
+     * -EACCES with the verifier's log in ebpf_last_error(). This test hook skips the proof and
+     * leaves the program to the bounds-checked interpreter alone: only for tests of that
+     * interpreter. */
+    bool test_hook_run_unverified_in_checked_interpreter;
 } ebpf_program_load_parameters_t;
 
 int ebpf_program_create(const ebpf_program_load_parameters_t *parameters, ebpf_program_t **program);
@@ -69,6 +78,16 @@ int ebpf_program_invoke(ebpf_program_t *program, void *context, uint64_t *result
 /* Instructions one invocation may execute in the bounds-checked interpreter, 0 = unlimited
  * (the default). Unverified programs may loop; tests and the conformance plugin set it. */
 void ebpf_program_set_instruction_budget(ebpf_program_t *program, uint64_t budget);
+
+/* What the verifier found when the program was loaded (zeros for an unverified one). */
+typedef struct ebpf_program_verification {
+    bool verified;
+    bool writes_packet; /* some path stores into packet data (the event) */
+    uint32_t max_stack_depth;
+    uint64_t processed_instructions;
+    uint64_t elapsed_ns;
+} ebpf_program_verification_t;
+const ebpf_program_verification_t *ebpf_program_get_verification(const ebpf_program_t *program);
 
 /* True while the program's extension is bound (always for programs given program data). */
 bool ebpf_program_is_bound(const ebpf_program_t *program);

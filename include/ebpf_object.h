@@ -49,6 +49,9 @@ typedef struct ebpf_object_load_options {
     /* Optional, parallel to elf->maps: max_entries to use instead of the object's (0: the
      * object's). */
     const uint32_t *max_entries;
+    /* Test hook: load every program unverified, for tests of the bounds-checked interpreter
+     * (see ebpf_program_load_parameters_t). */
+    bool test_hook_run_unverified_in_checked_interpreter;
 } ebpf_object_load_options_t;
 
 /* Creates the object's maps (global data with its initial value, .rodata frozen and read-only

@@ -86,7 +86,7 @@ typedef struct ebpf_verifier_result {
     uint32_t error_instruction;
     /* The log: for a rejection, "instruction N: <assembly> (file:line: source)\n<reason>",
      * plus the state along the path in verbose mode. NUL-terminated; free with
-     * ebpf_verifier_result_free. */
+     * ebpf_verifier_result_free. NULL when the program is accepted. */
     char *log;
     uint64_t processed_instructions;
     uint32_t max_stack_depth; /* bytes, over all frames */

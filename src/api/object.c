@@ -161,6 +161,9 @@ int ebpf_object_load_elf_with_options(const ebpf_elf_object_t *elf,
             .map_count = (uint32_t)object->map_count,
             .program_data = binding.program_data,
             .program_type = binding.program_data == NULL ? binding.program_type : NULL,
+            .line_info = (const ebpf_verifier_line_info_t *)source->line_info,
+            .test_hook_run_unverified_in_checked_interpreter =
+                options->test_hook_run_unverified_in_checked_interpreter,
         };
         rc = ebpf_program_create(&parameters, &object->programs[p]);
         if (rc == 0) {
@@ -193,6 +196,18 @@ static int resolve_program_data(void *context, size_t index, const ebpf_elf_prog
     const data_resolver_t *resolver = context;
     return resolver->resolve(resolver->context, program->section_name, &binding->program_data);
 }
+
+/* The ELF loader's line info and the verifier's have the same layout. */
+_Static_assert(sizeof(ebpf_elf_line_info_t) == sizeof(ebpf_verifier_line_info_t) &&
+                   offsetof(ebpf_elf_line_info_t, file_name) ==
+                       offsetof(ebpf_verifier_line_info_t, file_name) &&
+                   offsetof(ebpf_elf_line_info_t, line_text) ==
+                       offsetof(ebpf_verifier_line_info_t, line_text) &&
+                   offsetof(ebpf_elf_line_info_t, line) ==
+                       offsetof(ebpf_verifier_line_info_t, line) &&
+                   offsetof(ebpf_elf_line_info_t, column) ==
+                       offsetof(ebpf_verifier_line_info_t, column),
+               "line info layouts match");
 
 int ebpf_object_load_elf(const ebpf_elf_object_t *elf, ebpf_program_data_resolver_t resolve,
                          void *resolver_context, ebpf_object_t **out)

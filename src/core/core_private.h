@@ -55,6 +55,7 @@ struct ebpf_program {
     ebpf_context_descriptor_t context_descriptor;
     ebpf_interpreter_program_t *interpreter;
     _Atomic uint64_t instruction_budget; /* 0 = unlimited */
+    ebpf_program_verification_t verification;
     ebpf_epoch_work_t free_work;
 };
 
@@ -91,6 +92,9 @@ program_binding_t *core_run_binding(void);
 /* Registers the program with the registrar as a client of the program-information NPI and
  * waits for the binding to its type. -ENOENT when no extension provides the type. */
 int core_program_bind(ebpf_program_t *program);
+/* Proves the program safe for the program data it is bound to now (or, without a type, for an
+ * opaque context and the general helpers). -EACCES with the log when rejected. */
+int core_program_verify(ebpf_program_t *program, const ebpf_verifier_line_info_t *line_info);
 /* Deregisters the client and waits; the program is unbound afterwards. */
 void core_program_unbind(ebpf_program_t *program);
 

@@ -196,6 +196,11 @@ int ebpf_program_create(const ebpf_program_load_parameters_t *parameters, ebpf_p
             goto failed;
     }
 
+    if (!parameters->test_hook_run_unverified_in_checked_interpreter) {
+        rc = core_program_verify(program, parameters->line_info);
+        if (rc != 0)
+            goto failed;
+    }
     memcpy(runnable, program->instructions, program->instruction_count * sizeof(struct bpf_insn));
     rc = relocate(program, runnable);
     /* Preparing resolves the helpers against the data bound now, so the extension may not
@@ -284,6 +289,11 @@ bool ebpf_program_is_bound(const ebpf_program_t *program)
 const ebpf_guid_t *ebpf_program_get_type(const ebpf_program_t *program)
 {
     return &program->program_type;
+}
+
+const ebpf_program_verification_t *ebpf_program_get_verification(const ebpf_program_t *program)
+{
+    return &program->verification;
 }
 
 void ebpf_program_set_instruction_budget(ebpf_program_t *program, uint64_t budget)

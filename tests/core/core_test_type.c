@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core_test_type.h"
+#include "ebpf_object.h"
 #include "ebpf_platform.h"
 
 static int context_create(const uint8_t *data_in, size_t data_size_in, const uint8_t *context_in,
@@ -83,3 +84,19 @@ const ebpf_program_data_t core_test_program_data = {
     .context_create = context_create,
     .context_destroy = context_destroy,
 };
+
+static int bind_core_test(void *context, size_t index, const ebpf_elf_program_t *program,
+                          ebpf_object_program_binding_t *binding)
+{
+    binding->program_data = &core_test_program_data;
+    return 0;
+}
+
+int core_test_load_object(const ebpf_elf_object_t *elf, bool verified, ebpf_object_t **object)
+{
+    ebpf_object_load_options_t options = {
+        .resolve = bind_core_test,
+        .test_hook_run_unverified_in_checked_interpreter = !verified,
+    };
+    return ebpf_object_load_elf_with_options(elf, &options, object);
+}

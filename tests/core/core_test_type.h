@@ -23,6 +23,14 @@ typedef struct core_test_context {
 #include "ebpf_program_info.h"
 /* The program type, with test-run support (tests/core/core_test_type.c). */
 extern const ebpf_program_data_t core_test_program_data;
+
+#include <stdbool.h>
+
+#include "ebpf_object.h"
+/* Loads every program of elf as core_test. verified false uses the test hook that leaves the
+ * programs to the bounds-checked interpreter unproven: core_programs holds one program,
+ * reads_past_packet, that the verifier rejects on purpose. */
+int core_test_load_object(const ebpf_elf_object_t *elf, bool verified, ebpf_object_t **object);
 #endif
 
 #endif

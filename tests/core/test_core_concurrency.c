@@ -19,12 +19,6 @@
 #define PRODUCERS       3
 #define RUNS_PER_THREAD 20000
 
-static int resolve(void *unused, const char *section, const ebpf_program_data_t **data)
-{
-    *data = &core_test_program_data;
-    return 0;
-}
-
 typedef struct shared {
     ebpf_program_t *ring_sequence;
     ebpf_program_t *table_touch;
@@ -102,7 +96,7 @@ static void test_invocations_race_user_space(void **state)
     consumer_state_t consumer = {0};
 
     assert_int_equal(ebpf_elf_open_file(CORE_PROGRAMS_OBJECT, &elf), 0);
-    assert_int_equal(ebpf_object_load_elf(elf, resolve, NULL, &object), 0);
+    assert_int_equal(core_test_load_object(elf, false, &object), 0);
     shared.ring_sequence = ebpf_object_find_program(object, elf, "ring_sequence");
     shared.table_touch = ebpf_object_find_program(object, elf, "table_touch");
     ebpf_map_t *table = ebpf_object_find_map(object, elf, "table");

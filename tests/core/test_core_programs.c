@@ -18,14 +18,6 @@
 
 /* ---- the core_test program type ---- */
 
-static int resolve(void *unused, const char *section, const ebpf_program_data_t **data)
-{
-    if (strcmp(section, "core_test") != 0)
-        return ebpf_error(-ENOENT, "no program type for section %s", section);
-    *data = &core_test_program_data;
-    return 0;
-}
-
 static int refuse(void *unused, const char *section, const ebpf_program_data_t **data)
 {
     return ebpf_error(-ENOENT, "no program type for section %s", section);
@@ -42,7 +34,7 @@ static int setup(void **state)
 {
     fixture_t *fixture = calloc(1, sizeof(*fixture));
     if (ebpf_elf_open_file(CORE_PROGRAMS_OBJECT, &fixture->elf) != 0 ||
-        ebpf_object_load_elf(fixture->elf, resolve, NULL, &fixture->object) != 0) {
+        core_test_load_object(fixture->elf, false, &fixture->object) != 0) {
         fprintf(stderr, "setup: %s\n", ebpf_last_error());
         return -1;
     }
@@ -324,6 +316,10 @@ static void test_load_errors(void **state)
     };
     parameters.instructions = bad_map;
     parameters.instruction_count = 4;
+    assert_int_equal(ebpf_program_create(&parameters, &loaded), -EACCES);
+    assert_non_null(strstr(ebpf_last_error(), "refers to map 3 but the program has 0 maps"));
+    /* The relocation refuses it too when the proof is skipped. */
+    parameters.test_hook_run_unverified_in_checked_interpreter = true;
     assert_int_equal(ebpf_program_create(&parameters, &loaded), -EINVAL);
     assert_non_null(strstr(ebpf_last_error(), "map index 3"));
     /* An object whose section has no program type fails as a whole. */
@@ -334,9 +330,15 @@ static void test_load_errors(void **state)
     int64_t before = ebpf_allocation_outstanding();
     assert_int_equal(ebpf_object_load_elf(elf, refuse, NULL, &object), -ENOENT);
     assert_non_null(strstr(ebpf_last_error(), "no program type"));
-    /* Without program data, the type-specific helper is unknown: the load fails too. */
-    assert_int_equal(ebpf_object_load_elf(elf, NULL, NULL, &object), -EINVAL);
-    assert_non_null(strstr(ebpf_last_error(), "65536"));
+    /* Without a program type the context is opaque: the verifier refuses the first program
+     * that reads it. */
+    assert_int_equal(ebpf_object_load_elf(elf, NULL, NULL, &object), -EACCES);
+    assert_non_null(strstr(ebpf_last_error(), "invalid context access"));
+    /* Verified as core_test, the object fails on the program written to read past the
+     * packet, with the instruction and the reason. */
+    assert_int_equal(core_test_load_object(elf, true, &object), -EACCES);
+    assert_non_null(strstr(ebpf_last_error(), "reads_past_packet"));
+    assert_non_null(strstr(ebpf_last_error(), "out of bounds"));
     ebpf_epoch_drain();
     assert_int_equal(ebpf_allocation_outstanding(), before);
     ebpf_elf_free(elf);
