@@ -269,11 +269,9 @@ static int store_locked(ebpf_hash_table_t *table, const void *key, uint32_t hash
 
     fresh = take_element(table, spare);
     if (fresh == NULL) {
-        if (old != NULL && table->value_released == NULL) {
-            /* Still correct, only no longer atomic for concurrent readers of the value. */
-            write_value(table, old, value, user, cpu, false);
-            return 0;
-        }
+        /* Never write a live value in place: a program may be reading it (or adding to it
+         * atomically) through a pointer from lookup. The caller waits for a grace period or
+         * reports -ENOMEM. */
         if (old == NULL)
             atomic_fetch_sub_explicit(&table->count, 1, memory_order_relaxed);
         return POOL_EXHAUSTED;
