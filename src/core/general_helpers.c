@@ -407,9 +407,10 @@ static const ebpf_helper_prototype_t prototypes[] = {
     PROTOTYPE(BPF_FUNC_map_delete_elem, "bpf_map_delete_elem", EBPF_RET_INTEGER,
               EBPF_ARG_CONST_PTR_TO_MAP, EBPF_ARG_PTR_TO_MAP_KEY),
     PROTOTYPE(BPF_FUNC_ktime_get_ns, "bpf_ktime_get_ns", EBPF_RET_INTEGER),
+    /* The three values are optional (as many as the format uses): not checked as set. */
     PROTOTYPE(BPF_FUNC_trace_printk, "bpf_trace_printk", EBPF_RET_INTEGER,
-              EBPF_ARG_PTR_TO_READABLE_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING,
-              EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING),
+              EBPF_ARG_PTR_TO_READABLE_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_DONTCARE,
+              EBPF_ARG_DONTCARE, EBPF_ARG_DONTCARE),
     PROTOTYPE(BPF_FUNC_get_prandom_u32, "bpf_get_prandom_u32", EBPF_RET_INTEGER),
     PROTOTYPE(BPF_FUNC_get_smp_processor_id, "bpf_get_smp_processor_id", EBPF_RET_INTEGER),
     {.header = HEADER,

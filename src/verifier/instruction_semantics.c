@@ -625,7 +625,6 @@ static int check_local_call(verifier_t *verifier, state_t *state, uint32_t pc,
     callee->callsite = pc;
     callee->function = verifier->function_of[target];
     callee->slot_count = 0;
-    verifier->functions[callee->function].reached = true;
     state->frame_count++;
     result->next_pc = target;
     return 0;

@@ -34,18 +34,16 @@ static void mark_in_checkpoint(state_t *state, backtrack_t *backtrack)
 {
     for (uint32_t f = 0; f <= backtrack->frame && f < state->frame_count; f++) {
         frame_t *frame = state->frames[f];
-        for (int r = 0; r < BPF_REG_10; r++) {
-            if (!(backtrack->registers[f] & (1u << r)))
-                continue;
+        for (uint32_t bits = backtrack->registers[f]; bits; bits &= bits - 1) {
+            int r = __builtin_ctz(bits);
             reg_t *reg = &frame->regs[r];
             if (reg->type != REG_SCALAR || reg->precise)
                 backtrack->registers[f] &= (uint16_t) ~(1u << r);
             else
                 reg->precise = true;
         }
-        for (uint32_t s = 0; s < VERIFIER_STACK_SLOTS; s++) {
-            if (!(backtrack->slots[f] & (1ull << s)))
-                continue;
+        for (uint64_t bits = backtrack->slots[f]; bits; bits &= bits - 1) {
+            uint32_t s = (uint32_t)__builtin_ctzll(bits);
             if (!slot_holds_scalar_spill(frame, s) || frame->slots[s].spill.precise)
                 backtrack->slots[f] &= ~(1ull << s);
             else
@@ -181,7 +179,7 @@ void verifier_mark_precise(verifier_t *verifier, const state_t *state, uint16_t 
 }
 
 void verifier_propagate_precision(verifier_t *verifier, const state_t *state,
-                                  const state_t *finished, uint32_t pc)
+                                  const state_t *finished)
 {
     backtrack_t backtrack;
 
@@ -200,7 +198,6 @@ void verifier_propagate_precision(verifier_t *verifier, const state_t *state,
                 slot_holds_scalar_spill(cur, s))
                 backtrack.slots[f] |= 1ull << s;
     }
-    (void)pc;
     walk_back(verifier, &backtrack, verifier->history_count);
 }
 

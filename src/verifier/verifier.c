@@ -105,7 +105,6 @@ static void finish_checkpoint(verifier_t *verifier, checkpoint_t *checkpoint)
         checkpoint_free(verifier, checkpoint);
         return;
     }
-    checkpoint->finished = true;
     checkpoint->previous_at_instruction = NULL;
     checkpoint->next_at_instruction = verifier->checkpoints[checkpoint->pc];
     if (checkpoint->next_at_instruction)
@@ -180,7 +179,7 @@ static int visit_prune_point(verifier_t *verifier, uint32_t pc)
         next = checkpoint->next_at_instruction;
         if (state_included(verifier, checkpoint->state, current, pc, false)) {
             checkpoint->hits++;
-            verifier_propagate_precision(verifier, current, checkpoint->state, pc);
+            verifier_propagate_precision(verifier, current, checkpoint->state);
             end_path(verifier);
             return PRUNED;
         }
@@ -282,7 +281,6 @@ static void initial_state(verifier_t *verifier, state_t *state)
     frame->callsite = UINT32_MAX;
     frame->function = 0;
     frame->slot_count = 0;
-    verifier->functions[0].reached = true;
 }
 
 static int explore(verifier_t *verifier)

@@ -180,7 +180,6 @@ int state_describe(const verifier_t *verifier, const state_t *state, char *text,
     for (uint32_t i = 0; i < state->reference_count; i++)
         APPEND(" ref(insn %u)", state->references[i].pc);
 #undef APPEND
-    (void)verifier;
     return (int)used;
 }
 

@@ -170,7 +170,6 @@ enum {
 typedef struct function_info {
     uint32_t start, end;  /* [start, end) */
     uint32_t stack_depth; /* deepest byte of its frame any path touched */
-    bool reached;
 } function_info_t;
 
 /* A state remembered at a prune point. */
@@ -188,7 +187,6 @@ typedef struct checkpoint {
     uint64_t hash;       /* state_hash at a loop head, 0 elsewhere */
     uint32_t history;    /* the history node that ran next: the state is the one before it */
     uint32_t loop_index; /* its place in the loop head's unfinished list, or UINT32_MAX */
-    bool finished;
 } checkpoint_t;
 
 /* The unfinished checkpoints of a loop head: the states the paths now running passed there,
@@ -322,7 +320,7 @@ typedef enum memory_use {
     MEMORY_READ,  /* initialised bytes the helper reads */
     MEMORY_WRITE, /* bytes the helper writes (may be uninitialised before) */
 } memory_use_t;
-/* Checks a helper's memory argument: reg points to `size` (from min_size to max_size) bytes. */
+/* Checks a helper's memory argument: reg must point to max_size bytes it may read or write. */
 int verifier_check_helper_memory(verifier_t *verifier, state_t *state, uint32_t pc,
                                  const char *what, unsigned regno, const reg_t *reg,
                                  uint64_t max_size, memory_use_t use);
@@ -343,7 +341,7 @@ const char *verifier_helper_name(const verifier_t *verifier, uint32_t id, char *
 void verifier_mark_precise(verifier_t *verifier, const state_t *state, uint16_t registers);
 /* The path was pruned by finished: what finished relied on, the path relies on too. */
 void verifier_propagate_precision(verifier_t *verifier, const state_t *state,
-                                  const state_t *finished, uint32_t pc);
+                                  const state_t *finished);
 /* A fresh checkpoint relies on nothing yet. */
 void state_clear_precision(state_t *state);
 /* A spill or fill of a stack slot by the current instruction, for walking back over it. */

@@ -115,6 +115,53 @@ static void test_linux_section(void **state)
     free(run);
 }
 
+/* Programs written for Linux: each good one accepted, each bad one rejected for its reason. */
+static void test_linux_programs(void **state)
+{
+    static const struct {
+        const char *function;
+        const char *reason; /* NULL: accepted */
+    } expected[] = {
+        {"good_xdp_parser", NULL},
+        {"good_xdp_flags", NULL},
+        {"good_tc_checksum", NULL},
+        {"good_socket_filter", NULL},
+        {"good_kprobe", NULL},
+        {"good_tracepoint", NULL},
+        {"good_raw_tracepoint", NULL},
+        {"good_perf_event", NULL},
+        {"good_cgroup_skb", NULL},
+        {"good_sock_ops", NULL},
+        {"bad_null_dereference", "r0 may be NULL: check the result of bpf_map_lookup_elem"},
+        {"bad_off_by_one", "only proves 14 bytes"},
+        {"bad_unreleased_record", "unreleased reference"},
+        {"bad_context_write", "read-only"},
+        {"bad_socket_direct_access", "invalid context access"},
+        {"bad_helper_for_another_type", "unknown helper 23"},
+    };
+    run_t *run = malloc(sizeof(*run));
+    assert_non_null(run);
+    for (size_t i = 0; i < EBPF_ARRAY_SIZE(expected); i++) {
+        char verdict[128];
+        const char *object =
+            expected[i].reason ? REJECTED_OBJECT : BPF_OBJECT_DIR "/verifier_linux_programs.o";
+        run_tool(run, "%s --function %s", object, expected[i].function);
+        snprintf(verdict, sizeof(verdict), "/%s: %s", expected[i].function,
+                 expected[i].reason ? "rejected" : "accepted");
+        expect(run, expected[i].reason ? 1 : 0, verdict);
+        if (expected[i].reason)
+            expect(run, 1, expected[i].reason);
+    }
+    /* Whole objects: every program reported, the status saying whether one was rejected. */
+    run_tool(run, BPF_OBJECT_DIR "/verifier_linux_programs.o");
+    expect(run, 0, "good_xdp_parser: accepted as xdp");
+    assert_int_equal(count_of(run->output, ": accepted as "), 10);
+    run_tool(run, REJECTED_OBJECT);
+    expect(run, 1, "bad_off_by_one: rejected as xdp");
+    assert_int_equal(count_of(run->output, ": rejected as "), 6);
+    free(run);
+}
+
 static void test_bad_input(void **state)
 {
     run_t *run = malloc(sizeof(*run));
@@ -146,7 +193,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_object),      cmocka_unit_test(test_one_function),
         cmocka_unit_test(test_verbose_rejection), cmocka_unit_test(test_linux_section),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_linux_programs),    cmocka_unit_test(test_bad_input),
     };
     if (argc != 2) {
         fprintf(stderr, "usage: %s PATH_TO_EBPFVERIFY\n", argv[0]);
