@@ -71,10 +71,12 @@ typedef void (*ebpf_ext_hook_result_fn)(void *result_context, void *link_state, 
                                         uint64_t result);
 
 /* Runs the program of every attached link, in attach order, on program_context. Never blocks,
- * never allocates. Returns the number of programs run. */
+ * never allocates. Returns the number of programs run; *attached (optional) gets the number of
+ * links attached in the same snapshot, so run + skipped always adds up. */
 uint32_t ebpf_ext_hook_invoke(ebpf_ext_hook_provider_t *provider, void *program_context,
                               ebpf_ext_hook_filter_fn filter, const void *filter_context,
-                              ebpf_ext_hook_result_fn on_result, void *result_context);
+                              ebpf_ext_hook_result_fn on_result, void *result_context,
+                              uint32_t *attached);
 
 #ifdef __cplusplus
 }

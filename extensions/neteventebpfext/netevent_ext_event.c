@@ -101,9 +101,9 @@ static int push_event(const netevent_event_info_t *event)
     netevent_event_md_t context = {copy, copy + size};
     uint8_t type = copy[0];
     delivery_t delivery = {statistics, 0};
-    uint32_t attached = ebpf_ext_hook_attached_count(extension->hook_provider);
+    uint32_t attached;
     ebpf_ext_hook_invoke(extension->hook_provider, &context, wants_event, &type, count_result,
-                         &delivery);
+                         &delivery, &attached);
     if (attached == 0)
         statistics->unattached++;
     else if (attached > delivery.links_wanting)

@@ -6,6 +6,7 @@
 
 #include "api_private.h"
 #include "ebpf_elf.h"
+#include "ebpf_native.h"
 #include "ebpf_object.h"
 
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf"
@@ -41,6 +42,8 @@ struct bpf_object {
     struct bpf_map *maps;
     size_t map_count;
     ebpf_object_t *loaded; /* NULL before load */
+    /* A native module (bpf2c): elf describes it, and its programs run its code once loaded. */
+    ebpf_native_module_t *native;
 };
 
 /* ------------------------------------------------------------------------------------------
@@ -77,6 +80,7 @@ static void free_object(struct bpf_object *object)
     ebpf_free(object->maps);
     ebpf_free(object->programs);
     ebpf_elf_free(object->elf);
+    ebpf_native_module_close(object->native);
     ebpf_free(object->pin_root_path);
     ebpf_free(object->name);
     ebpf_free(object);
@@ -139,6 +143,27 @@ static struct bpf_object *open_failed(int rc)
     return libbpf_null(rc);
 }
 
+/* The object takes the module: its programs have the types bpf2c verified them against. */
+static void adopt_native_module(struct bpf_object *object, ebpf_native_module_t *native)
+{
+    const ebpf_native_module_metadata_t *table = ebpf_native_module_get_metadata(native);
+
+    object->native = native;
+    for (size_t p = 0; p < object->program_count; p++) {
+        const ebpf_native_program_metadata_t *program =
+            (const ebpf_native_program_metadata_t *)((const uint8_t *)table->programs +
+                                                     p * table->program_metadata_size);
+        object->programs[p].has_type = true;
+        object->programs[p].type = (api_section_type_t){
+            .from_store = true,
+            .program_type = program->program_type,
+            .attach_type = program->attach_type,
+            .bpf_prog_type = program->bpf_prog_type,
+            .bpf_attach_type = program->bpf_attach_type,
+        };
+    }
+}
+
 struct bpf_object *bpf_object__open_file(const char *path, const struct bpf_object_open_opts *opts)
 {
     ebpf_elf_object_t *elf;
@@ -150,14 +175,26 @@ struct bpf_object *bpf_object__open_file(const char *path, const struct bpf_obje
     rc = api_check_options(opts, sizeof(*opts), "bpf_object_open_opts");
     if (rc != 0)
         return open_failed(rc);
-    rc = ebpf_elf_open_file(path, &elf);
-    if (rc != 0)
+    /* A native module (an ELF shared object from bpf2c), else a BPF object. */
+    ebpf_native_module_t *native = NULL;
+    rc = ebpf_native_module_open(path, &native);
+    if (rc == 0)
+        rc = ebpf_native_module_describe(native, &elf);
+    else if (rc == -ENOEXEC)
+        rc = ebpf_elf_open_file(path, &elf);
+    if (rc != 0) {
+        ebpf_native_module_close(native);
         return open_failed(rc);
+    }
     const char *given = API_OPTION(opts, object_name, NULL);
     char *name = given != NULL ? ebpf_strdup(given) : name_from_path(path);
     rc = build_object(elf, name, opts, &object);
-    if (rc != 0)
+    if (rc != 0) {
+        ebpf_native_module_close(native);
         return open_failed(ebpf_error_prefix(rc, "%s: ", path));
+    }
+    if (native != NULL)
+        adopt_native_module(object, native);
     return object;
 }
 
@@ -186,12 +223,25 @@ struct bpf_object *bpf_object__open_mem(const void *obj_buf, size_t obj_buf_sz,
                  obj_buf_sz);
         name = generated;
     }
-    rc = ebpf_elf_open_memory(obj_buf, obj_buf_sz, name, &elf);
-    if (rc != 0)
+    ebpf_native_module_t *native = NULL;
+    if (ebpf_native_is_shared_object(obj_buf, obj_buf_sz)) {
+        rc = ebpf_native_module_open_memory(obj_buf, obj_buf_sz, name, &native);
+        if (rc == 0)
+            rc = ebpf_native_module_describe(native, &elf);
+    } else {
+        rc = ebpf_elf_open_memory(obj_buf, obj_buf_sz, name, &elf);
+    }
+    if (rc != 0) {
+        ebpf_native_module_close(native);
         return open_failed(rc);
+    }
     rc = build_object(elf, ebpf_strdup(name), opts, &object);
-    if (rc != 0)
+    if (rc != 0) {
+        ebpf_native_module_close(native);
         return open_failed(rc);
+    }
+    if (native != NULL)
+        adopt_native_module(object, native);
     return object;
 }
 
@@ -240,7 +290,11 @@ static int bind_program(void *context, size_t index, const ebpf_elf_program_t *e
                         ebpf_object_program_binding_t *binding)
 {
     struct bpf_object *object = context;
+    static const ebpf_guid_t general_helpers_only;
     binding->program_type = &object->programs[index].type.program_type;
+    /* A native program translated without a program type binds to none. */
+    if (object->native != NULL && ebpf_guid_equal(binding->program_type, &general_helpers_only))
+        binding->program_type = NULL;
     return 0;
 }
 
@@ -351,7 +405,8 @@ int bpf_object__load(struct bpf_object *obj)
         return libbpf_result(ebpf_error(-EINVAL, "bpf_object__load: no object"));
     if (obj->loaded != NULL)
         return libbpf_result(ebpf_error(-EALREADY, "%s: loaded already", obj->name));
-    for (size_t p = 0; p < obj->program_count && rc == 0; p++)
+    /* A native module's programs keep the types they were verified against. */
+    for (size_t p = 0; p < obj->program_count && rc == 0 && obj->native == NULL; p++)
         rc = resolve_program_type(&obj->programs[p]);
     if (rc != 0)
         goto failed;
@@ -376,12 +431,21 @@ int bpf_object__load(struct bpf_object *obj)
     rc = ebpf_object_load_elf_with_options(obj->elf, &options, &loaded);
     if (rc != 0)
         goto failed;
+    if (obj->native != NULL) {
+        rc = ebpf_native_module_attach(obj->native, loaded->programs, loaded->program_count,
+                                       loaded->maps, loaded->map_count);
+        if (rc != 0) {
+            ebpf_object_unload(loaded);
+            goto failed;
+        }
+    }
     /* From here on, emptying program arrays follows their user references (fds and pins). */
     loaded->program_arrays_released_by_caller = true;
     rc = hand_out(obj, loaded, existing);
     if (rc != 0) {
         ebpf_error_prefix(rc, "%s: ", obj->name);
         unload_partially(obj, loaded);
+        ebpf_native_module_detach(obj->native);
         goto failed;
     }
     obj->loaded = loaded;

@@ -57,6 +57,9 @@ struct ebpf_program {
     _Atomic uint64_t instruction_budget; /* 0 = unlimited */
     ebpf_program_verification_t verification;
     ebpf_epoch_work_t free_work;
+    /* Native code run instead of the interpreter: published under epochs by its module's
+     * attach, unpublished by its detach (then the interpreter runs again). */
+    struct core_native_program *_Atomic native;
 };
 
 /* Maps a checked run may touch that the program does not name itself (inner maps of
@@ -76,6 +79,10 @@ core_run_t *core_run_current(void);
 /* Notes a map a helper was given, so the checked interpreter accepts its values. false when
  * the run already touched CORE_RUN_EXTRA_MAPS other maps (the helper then refuses). */
 bool core_run_note_map(ebpf_map_t *map);
+
+/* ebpf_program_invoke for a caller already inside an epoch read section with a CPU claim (a
+ * hook's batch of invocations). */
+int core_program_invoke_claimed(ebpf_program_t *program, void *context, uint64_t *result);
 
 /* Resolver for ebpf_interpreter_program_create: general helpers, overridden or extended by
  * the program type's. context is the ebpf_program_t. */
@@ -97,5 +104,10 @@ int core_program_bind(ebpf_program_t *program);
 int core_program_verify(ebpf_program_t *program, const ebpf_verifier_line_info_t *line_info);
 /* Deregisters the client and waits; the program is unbound afterwards. */
 void core_program_unbind(ebpf_program_t *program);
+
+/* Runs a program's native code (src/core/native_program.c) as the interpreter would run it:
+ * r1 = context, r2 = 0; a tail call comes back in result->tail_call_target. */
+int core_native_invoke(const struct core_native_program *native, void *context,
+                       uint32_t tail_calls_taken, ebpf_exec_result_t *result);
 
 #endif /* EBPF_CORE_PRIVATE_H */

@@ -34,8 +34,15 @@ static int link_invoke(const void *client_binding_context, void *program_context
     return ebpf_program_invoke(link->program, program_context, result);
 }
 
-/* A batch is one epoch read section and one CPU claim around several invocations; the
- * invocations nest inside them at the cost of two counters. */
+/* Inside a batch the epoch section and the CPU claim are the batch's own. */
+static int link_batch_invoke(const void *client_binding_context, void *program_context,
+                             uint64_t *result)
+{
+    const ebpf_link_t *link = client_binding_context;
+    return core_program_invoke_claimed(link->program, program_context, result);
+}
+
+/* A batch is one epoch read section and one CPU claim around several invocations. */
 static void link_batch_begin(void)
 {
     ebpf_epoch_enter();
@@ -50,7 +57,7 @@ static void link_batch_end(void)
 
 static const ebpf_link_dispatch_t link_dispatch = {
     EBPF_EXTENSION_HEADER(EBPF_LINK_DISPATCH_VERSION, ebpf_link_dispatch_t), link_invoke,
-    link_batch_begin, link_invoke, link_batch_end};
+    link_batch_begin, link_batch_invoke, link_batch_end};
 
 static int attach_provider(nmr_binding_t *binding, void *client_context,
                            const nmr_registration_instance_t *provider)

@@ -269,12 +269,15 @@ uint32_t ebpf_ext_hook_attached_count(ebpf_ext_hook_provider_t *provider)
 
 uint32_t ebpf_ext_hook_invoke(ebpf_ext_hook_provider_t *provider, void *program_context,
                               ebpf_ext_hook_filter_fn filter, const void *filter_context,
-                              ebpf_ext_hook_result_fn on_result, void *result_context)
+                              ebpf_ext_hook_result_fn on_result, void *result_context,
+                              uint32_t *attached)
 {
     uint32_t invoked = 0;
 
     ebpf_epoch_enter();
     link_array_t *array = ebpf_epoch_dereference(&provider->links);
+    if (attached != NULL)
+        *attached = array != NULL ? array->count : 0;
     if (array != NULL && array->count != 0) {
         /* Every link of one core shares the batch functions; take the first's. */
         const ebpf_link_dispatch_t *batch = array->links[0]->dispatch;

@@ -179,7 +179,7 @@ uint32_t api_test_hook_invoke(const void *packet, size_t size)
         .data = (uint64_t)(uintptr_t)packet,
         .data_end = (uint64_t)(uintptr_t)packet + size,
     };
-    return ebpf_ext_hook_invoke(hook_provider, &context, NULL, NULL, NULL, NULL);
+    return ebpf_ext_hook_invoke(hook_provider, &context, NULL, NULL, NULL, NULL, NULL);
 }
 
 uint32_t api_test_hook_attached(void)

@@ -33,6 +33,8 @@
 #define SIM_PARAMETERS "NetEventInterval=100;NetEventBurst=8"
 
 static bool display_events;
+/* The monitor program: the BPF object, or its native module (-o). */
+static const char *monitor_object = NETEVENT_MONITOR_OBJECT;
 
 /* ---- what a program saw ---- */
 
@@ -110,7 +112,7 @@ typedef struct monitor {
 static void monitor_start(monitor_t *monitor, netevent_capture_type_t capture)
 {
     memset(monitor, 0, sizeof(*monitor));
-    monitor->object = bpf_object__open(NETEVENT_MONITOR_OBJECT);
+    monitor->object = bpf_object__open(monitor_object);
     assert_non_null(monitor->object);
     if (bpf_object__load(monitor->object) != 0)
         fail_msg("loading netevent_monitor: %s", ebpf_last_error());
@@ -308,7 +310,7 @@ static void test_capture_type_filtering(void **state)
 static void test_attach_parameter_errors(void **state)
 {
     ebpf_driver_t *extension = load_driver("neteventebpfext", NULL);
-    struct bpf_object *object = bpf_object__open(NETEVENT_MONITOR_OBJECT);
+    struct bpf_object *object = bpf_object__open(monitor_object);
     struct bpf_link *link = NULL;
     assert_non_null(object);
     assert_int_equal(bpf_object__load(object), 0);
@@ -332,7 +334,7 @@ static void test_attach_parameter_errors(void **state)
 static void test_test_run(void **state)
 {
     ebpf_driver_t *extension = load_driver("neteventebpfext", NULL);
-    struct bpf_object *object = bpf_object__open(NETEVENT_MONITOR_OBJECT);
+    struct bpf_object *object = bpf_object__open(monitor_object);
     assert_int_equal(bpf_object__load(object), 0);
     int program_fd = bpf_program__fd(bpf_object__find_program_by_name(object, "NetEventMonitor"));
 
@@ -368,7 +370,7 @@ static void test_test_run(void **state)
 static void test_detach_idempotence(void **state)
 {
     ebpf_driver_t *extension = load_driver("neteventebpfext", NULL);
-    struct bpf_object *object = bpf_object__open(NETEVENT_MONITOR_OBJECT);
+    struct bpf_object *object = bpf_object__open(monitor_object);
     assert_int_equal(bpf_object__load(object), 0);
     struct bpf_program *program = bpf_object__find_program_by_name(object, "NetEventMonitor");
 
@@ -449,8 +451,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
             display_events = strcmp(argv[++i], "yes") == 0;
+        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            monitor_object = argv[++i];
         } else {
-            fprintf(stderr, "usage: neteventebpfext_unit [-d yes|no]\n");
+            fprintf(stderr,
+                    "usage: neteventebpfext_unit [-d yes|no] [-o netevent_monitor.o|.so]\n");
             return 2;
         }
     }

@@ -1,12 +1,16 @@
-/* bpf_conformance plugin: runs one program from stdin in the interpreter and prints r0. */
+/* bpf_conformance plugin: runs one program from stdin in the interpreter (or, with --native, as
+ * native code from bpf2c) and prints r0. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bpf2c.h"
 #include "ebpf_elf.h"
 #include "ebpf_exec.h"
+#include "ebpf_native.h"
 #include "ebpf_platform.h"
 
 /*
@@ -37,6 +41,7 @@ typedef struct plugin_options {
     const char *memory_text;
     bool debug;
     bool elf;
+    bool native;
     uint64_t instruction_budget;
 } plugin_options_t;
 
@@ -151,8 +156,11 @@ static int read_stdin(char **text, size_t *length)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ebpf_conformance_plugin [<memory as base16>] [--elf] [--debug] "
-                 "[--budget=<instructions>]\n"
-                 "reads the program as base16 on stdin and prints r0 in hex\n");
+                 "[--budget=<instructions>] [--native]\n"
+                 "reads the program as base16 on stdin and prints r0 in hex\n"
+                 "--native: the program goes through bpf2c, the C compiler ($CC, else gcc) and\n"
+                 "the native loader instead of the interpreter (--debug and --budget do not\n"
+                 "apply; $EBPF_NATIVE_INCLUDE_DIR overrides where ebpf_native.h is)\n");
 }
 
 /* Parses one option word; returns 0, or the exit status for a bad one. */
@@ -162,6 +170,8 @@ static int parse_option(plugin_options_t *options, const char *word)
         options->debug = true;
     } else if (strcmp(word, "--elf") == 0) {
         options->elf = true;
+    } else if (strcmp(word, "--native") == 0) {
+        options->native = true;
     } else if (strncmp(word, "--budget=", 9) == 0) {
         char *end;
 
@@ -260,6 +270,63 @@ static int extract_elf_program(uint8_t **bytes, size_t *size)
     return 0;
 }
 
+/* The prototype of the one helper the plugin offers, for bpf2c. */
+static const ebpf_helper_prototype_t *helper_prototype(void *context, uint32_t id)
+{
+    ebpf_helper_function_t function;
+    return resolve_helper(context, id, &function);
+}
+
+/* --native: bpf2c (without the verifier: the suite tests the instruction set, not safety), the
+ * C compiler and the native loader, in a scratch directory removed afterwards. */
+static int run_native(const uint8_t *code, size_t size, uint8_t *memory, size_t memory_size,
+                      ebpf_exec_result_t *result)
+{
+    const char *base = getenv("TMPDIR"), *include = getenv("EBPF_NATIVE_INCLUDE_DIR");
+    char directory[256], source[300], module_path[300];
+    ebpf_native_module_t *module = NULL;
+    ebpf_native_program_t *program = NULL;
+    int rc;
+
+    snprintf(directory, sizeof(directory), "%s/ebpf-conformance-XXXXXX",
+             base != NULL && base[0] != '\0' ? base : "/tmp");
+    if (mkdtemp(directory) == NULL)
+        return ebpf_error(-errno, "scratch directory %s: %s", directory, strerror(errno));
+    snprintf(source, sizeof(source), "%s/program.c", directory);
+    snprintf(module_path, sizeof(module_path), "%s/program.so", directory);
+    bpf2c_program_t description = {
+        .name = "conformance",
+        .section_name = "",
+        .instructions = (const struct bpf_insn *)code,
+        .instruction_count = (uint32_t)(size / sizeof(struct bpf_insn)),
+        .find_helper = helper_prototype,
+    };
+    bpf2c_module_t translation = {
+        .name = "conformance",
+        .programs = &description,
+        .program_count = 1,
+        .verify = false,
+    };
+    rc = bpf2c_translate_to_file(&translation, source);
+    if (rc == 0)
+        rc = bpf2c_compile(source, module_path,
+                           include != NULL && include[0] != '\0' ? include
+                                                                 : EBPF_NATIVE_INCLUDE_DIR);
+    if (rc == 0)
+        rc = ebpf_native_module_open(module_path, &module);
+    if (rc == 0)
+        rc = ebpf_native_program_create(module, 0, resolve_helper, NULL, &program);
+    if (rc == 0)
+        rc =
+            ebpf_native_program_run(program, (uintptr_t)memory, memory_size, NULL, NULL, 0, result);
+    ebpf_native_program_destroy(program);
+    ebpf_native_module_close(module);
+    unlink(module_path);
+    unlink(source);
+    rmdir(directory);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     plugin_options_t options = {0};
@@ -316,6 +383,16 @@ int main(int argc, char **argv)
     if (memory_size == 0) {
         ebpf_free(memory);
         memory = NULL;
+    }
+
+    if (options.native) {
+        if (run_native(program_bytes, program_size, memory, memory_size, &result) != 0) {
+            fail("running the program natively");
+            goto out;
+        }
+        printf("%" PRIx64 "\n", result.r0);
+        status = 0;
+        goto out;
     }
 
     /* struct bpf_insn has no alignment beyond 4 bytes; the decoded buffer is malloc-aligned. */
