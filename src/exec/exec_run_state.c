@@ -7,7 +7,7 @@
 #include "interpreter_private.h"
 
 /* The innermost run on this thread; only this thread reads or writes it. */
-static _Thread_local exec_run_t *current_run;
+static EBPF_HOT_THREAD_LOCAL exec_run_t *current_run;
 
 exec_run_t *exec_run_current(void)
 {

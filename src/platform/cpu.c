@@ -17,8 +17,8 @@ static cpu_slot_t slots[EBPF_MAX_CPUS];
 static pthread_once_t count_once = PTHREAD_ONCE_INIT;
 static uint32_t count;
 
-static _Thread_local uint32_t claimed_index = UINT32_MAX;
-static _Thread_local uint32_t claim_depth;
+static EBPF_HOT_THREAD_LOCAL uint32_t claimed_index = UINT32_MAX;
+static EBPF_HOT_THREAD_LOCAL uint32_t claim_depth;
 
 static void read_count(void)
 {

@@ -39,7 +39,7 @@ static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 static pthread_key_t registry_key;
 
 /* Lives in the thread's TLS, which stays valid until after the key destructor unlinks it. */
-static _Thread_local epoch_reader_t self;
+static EBPF_HOT_THREAD_LOCAL epoch_reader_t self;
 
 static void unregister_reader(void *record)
 {
