@@ -54,6 +54,10 @@ fuzz-smoke: bootstrap
 		-DEBPF_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz-smoke
 
+# The benchmark (bench/README.md): prints the table and writes bench/results.json.
+bench: build
+	@$(BUILD)/bin/ebpf_bench
+
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
