@@ -4,7 +4,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
 
-.PHONY: all bootstrap configure build run test test-asan test-tsan stress fuzz-smoke bench \
+.PHONY: all bootstrap configure build run test test-asan test-tsan test-faults stress fuzz-smoke bench \
         format format-check clean
 
 all: build
@@ -41,11 +41,16 @@ test-tsan: bootstrap
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE stress-long $(CTEST_ARGS)
 
+# Fault injection over whole flows, every N of the Nth-allocation sweep and every first-use site
+# (make test runs the same suite with a sampled first-use check).
+test-faults: build
+	@EBPF_FAULT_FULL=1 ctest --test-dir $(BUILD) --output-on-failure -L faults $(CTEST_ARGS)
+
 # Longer stress runs (bounded), under ThreadSanitizer.
 stress: bootstrap
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBPF_SANITIZER=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	@NMR_STRESS_SECONDS=30 TSAN_OPTIONS="halt_on_error=1" \
+	@NMR_STRESS_SECONDS=30 EBPF_STRESS_SECONDS=30 TSAN_OPTIONS="halt_on_error=1" \
 		ctest --test-dir build-tsan --output-on-failure -L stress $(CTEST_ARGS)
 
 # Every libFuzzer target for a bounded time (clang build).
