@@ -24,7 +24,7 @@ extern "C" {
  * measured); the initial-exec model is one load. It needs libebpf.so to be loaded with the
  * program (linked, not dlopen'ed late), which is how applications and modules use it. */
 #define EBPF_HOT_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
-#define EBPF_CACHE_LINE    64
+#define EBPF_CACHE_LINE       64
 
 /* ------------------------------------------------------------------------------------------
  * Errors. Functions return 0 or a negative errno; the message of the last failure on this
