@@ -5,7 +5,9 @@
 #include <stdint.h>
 
 /* Pinned names (bpf_obj_get). */
-/* BPF_MAP_TYPE_PERCPU_ARRAY, one entry: netevent_ext_statistics_t per CPU (sum them). */
+/* BPF_MAP_TYPE_PERCPU_ARRAY, one entry: netevent_ext_statistics_t per CPU (sum them). The event
+ * path updates them without atomics (each CPU slot has one writer at a time): a read while
+ * events flow may be a moment behind; read after the providers stop for exact accounting. */
 #define NETEVENT_STATISTICS_PIN_NAME "netevent/statistics"
 /* BPF_MAP_TYPE_PERCPU_ARRAY, NETEVENT_MAX_LINKS entries: netevent_ext_link_statistics_t per
  * link slot and CPU. */
