@@ -125,8 +125,9 @@ int nmr_provider_detach_client_complete(nmr_binding_t *binding);
 typedef struct nmr_statistics {
     uint64_t providers; /* registered, not yet freed */
     uint64_t clients;
-    uint64_t bindings;       /* attaching, attached or detaching */
-    uint64_t bindings_total; /* bindings ever formed */
+    uint64_t bindings;        /* attaching, attached or detaching */
+    uint64_t bindings_total;  /* bindings ever formed */
+    uint64_t bindings_failed; /* attaches that failed (declines not counted); each is logged */
 } nmr_statistics_t;
 void nmr_get_statistics(nmr_statistics_t *statistics);
 

@@ -165,8 +165,15 @@ void nmr_binding_attach(nmr_binding_t *binding)
         if (rc == 0)
             ebpf_log(EBPF_LOG_WARN, "nmr: client attach-provider returned success without "
                                     "calling nmr_client_attach_provider; no binding");
-        else if (rc != NMR_NOINTERFACE)
-            ebpf_log(EBPF_LOG_DEBUG, "nmr: client attach-provider failed: %d", rc);
+        else if (rc != NMR_NOINTERFACE) {
+            /* A provider and client that should have bound did not: say so, and count it. */
+            char provider_id[EBPF_GUID_STRING_LENGTH + 1], client_id[EBPF_GUID_STRING_LENGTH + 1];
+            ebpf_guid_to_string(provider->common.instance->module_id, provider_id);
+            ebpf_guid_to_string(client->common.instance->module_id, client_id);
+            ebpf_log(EBPF_LOG_WARN, "nmr: binding client %s to provider %s failed: %d", client_id,
+                     provider_id, rc);
+            nmr_bindings_failed++;
+        }
         binding_destroy(binding);
     }
     pthread_mutex_unlock(&nmr_lock);

@@ -68,6 +68,7 @@ extern nmr_registration_t *nmr_providers;
 extern nmr_registration_t *nmr_clients;
 extern struct nmr_binding *nmr_bindings;
 extern uint64_t nmr_bindings_total;
+extern uint64_t nmr_bindings_failed; /* attaches that failed (not declined) */
 
 /* Under nmr_lock: is this pointer a live binding? (compares addresses, never dereferences) */
 bool nmr_binding_is_live(const nmr_binding_t *binding);

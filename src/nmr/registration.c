@@ -9,6 +9,7 @@ nmr_registration_t *nmr_providers;
 nmr_registration_t *nmr_clients;
 nmr_binding_t *nmr_bindings;
 uint64_t nmr_bindings_total;
+uint64_t nmr_bindings_failed;
 
 static int check_instance(const nmr_registration_instance_t *instance, const char *side)
 {
@@ -296,5 +297,6 @@ void nmr_get_statistics(nmr_statistics_t *statistics)
     statistics->clients = clients;
     statistics->bindings = bindings;
     statistics->bindings_total = nmr_bindings_total;
+    statistics->bindings_failed = nmr_bindings_failed;
     pthread_mutex_unlock(&nmr_lock);
 }

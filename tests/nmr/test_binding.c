@@ -149,6 +149,8 @@ static void test_client_declines_and_provider_refuses(void **state)
     assert_int_equal(statistics.bindings, 0);
     assert_int_equal(provider.attaches, 0);
 
+    nmr_get_statistics(&statistics);
+    uint64_t failed_before = statistics.bindings_failed;
     /* The provider refuses: the client sees the provider's error and no binding forms. */
     provider.behaviour.attach_result = -EPERM;
     test_module_init_client(&refused, &test_npi_a, 3);
@@ -157,6 +159,8 @@ static void test_client_declines_and_provider_refuses(void **state)
     nmr_get_statistics(&statistics);
     assert_int_equal(statistics.bindings, 0);
     assert_int_equal(refused.attaches, 0);
+    /* A failure (not a decline) is counted. */
+    assert_int_equal(statistics.bindings_failed, failed_before + 1);
 
     deregister_client(&declining);
     deregister_client(&refused);
