@@ -70,6 +70,23 @@ typedef bool (*ebpf_ext_hook_filter_fn)(const void *link_state, const void *filt
 typedef void (*ebpf_ext_hook_result_fn)(void *result_context, void *link_state, int rc,
                                         uint64_t result);
 
+/* The attached links as one event sees them: taken inside an epoch read section (begin), used
+ * for any number of invocations, released by end. */
+typedef struct ebpf_ext_hook_snapshot {
+    const void *links; /* the provider's array, opaque */
+    uint32_t attached; /* links in it */
+    uint32_t writers;  /* of those, links whose program may write packet data */
+} ebpf_ext_hook_snapshot_t;
+
+void ebpf_ext_hook_snapshot_begin(ebpf_ext_hook_provider_t *provider,
+                                  ebpf_ext_hook_snapshot_t *snapshot);
+/* As ebpf_ext_hook_invoke, over the snapshot. */
+uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
+                                       void *program_context, ebpf_ext_hook_filter_fn filter,
+                                       const void *filter_context,
+                                       ebpf_ext_hook_result_fn on_result, void *result_context);
+void ebpf_ext_hook_snapshot_end(ebpf_ext_hook_snapshot_t *snapshot);
+
 /* Runs the program of every attached link, in attach order, on program_context. Never blocks,
  * never allocates. Returns the number of programs run; *attached (optional) gets the number of
  * links attached in the same snapshot, so run + skipped always adds up. */

@@ -3,6 +3,7 @@
 #ifndef EBPF_EXTENSION_H
 #define EBPF_EXTENSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,10 @@ typedef struct ebpf_link_client_data {
     uint32_t link_id;
     const void *attach_parameters; /* NULL: none; valid while the link lives */
     size_t attach_parameters_size;
+    /* false only when the verifier proved that no path of the program writes the packet data
+     * of its context and the program makes no tail call: a hook may then hand it the
+     * provider's bytes instead of a copy. */
+    bool program_may_write_packet;
 } ebpf_link_client_data_t;
 #define EBPF_LINK_CLIENT_DATA_VERSION 1
 

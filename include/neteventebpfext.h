@@ -29,6 +29,8 @@ typedef struct netevent_ext_statistics {
     uint64_t helper_dropped; /* ... that found the ring full */
     uint64_t unattached;     /* events received while no program was attached (e.g. during the
                               * last detach, before providers were told to stop) */
+    uint64_t copied;         /* events copied because an attached program may write them (the
+                              * others ran on the provider's bytes) */
 } netevent_ext_statistics_t;
 
 typedef struct netevent_ext_link_statistics {

@@ -90,24 +90,32 @@ static int push_event(const netevent_event_info_t *event)
         goto out;
     }
     size_t size = (size_t)(event->event_data_end - event->event_data_start);
-    /* Programs may write the event: each gets the same private copy, never the provider's. */
-    uint8_t *copy = ebpf_thread_scratch_get(extension->event_copies, size);
-    if (copy == NULL) {
-        statistics->program_errors++;
-        rc = -ENOMEM;
-        goto out;
+    ebpf_ext_hook_snapshot_t links;
+    ebpf_ext_hook_snapshot_begin(extension->hook_provider, &links);
+    /* The provider's bytes are read-only to us. When the verifier proved that no attached
+     * program writes the event, they run on those bytes; otherwise every program gets the same
+     * private copy. */
+    uint8_t *bytes = (uint8_t *)(uintptr_t)event->event_data_start;
+    if (links.writers != 0) {
+        bytes = ebpf_thread_scratch_get(extension->event_copies, size);
+        if (bytes == NULL) {
+            ebpf_ext_hook_snapshot_end(&links);
+            statistics->program_errors++;
+            rc = -ENOMEM;
+            goto out;
+        }
+        memcpy(bytes, event->event_data_start, size);
+        statistics->copied++;
     }
-    memcpy(copy, event->event_data_start, size);
-    netevent_event_md_t context = {copy, copy + size};
-    uint8_t type = copy[0];
+    netevent_event_md_t context = {bytes, bytes + size};
+    uint8_t type = bytes[0];
     delivery_t delivery = {statistics, 0};
-    uint32_t attached;
-    ebpf_ext_hook_invoke(extension->hook_provider, &context, wants_event, &type, count_result,
-                         &delivery, &attached);
-    if (attached == 0)
+    ebpf_ext_hook_snapshot_invoke(&links, &context, wants_event, &type, count_result, &delivery);
+    if (links.attached == 0)
         statistics->unattached++;
-    else if (attached > delivery.links_wanting)
-        statistics->filtered += attached - delivery.links_wanting;
+    else if (links.attached > delivery.links_wanting)
+        statistics->filtered += links.attached - delivery.links_wanting;
+    ebpf_ext_hook_snapshot_end(&links);
 out:
     ebpf_cpu_exit();
     ebpf_epoch_exit();

@@ -101,6 +101,24 @@ static int detach_provider(void *client_binding_context)
     return 0;
 }
 
+/* Conservative: unverified programs, programs the verifier saw writing packet data, and programs
+ * that tail-call (the target is only known at run time) may write. */
+static bool program_may_write_packet(const ebpf_program_t *program)
+{
+    const ebpf_program_verification_t *verification = ebpf_program_get_verification(program);
+    uint32_t count;
+    const struct bpf_insn *instructions = ebpf_program_get_instructions(program, &count);
+
+    if (!verification->verified || verification->writes_packet)
+        return true;
+    for (uint32_t i = 0; i < count; i++) {
+        if (instructions[i].code == (BPF_JMP | BPF_CALL) && instructions[i].src_reg == 0 &&
+            instructions[i].imm == BPF_FUNC_tail_call)
+            return true;
+    }
+    return false;
+}
+
 int ebpf_link_create(ebpf_program_t *program, const ebpf_guid_t *attach_type,
                      const void *attach_parameters, size_t attach_parameters_size,
                      ebpf_link_t **out)
@@ -143,6 +161,7 @@ int ebpf_link_create(ebpf_program_t *program, const ebpf_guid_t *attach_type,
         .link_id = link->id,
         .attach_parameters = link->attach_parameters,
         .attach_parameters_size = link->attach_parameters_size,
+        .program_may_write_packet = program_may_write_packet(program),
     };
     link->module_id = (nmr_module_id_t){link->id, 0x11c, 0x11c, {'l', 'i', 'n', 'k', 0}};
     link->characteristics = (nmr_client_characteristics_t){

@@ -19,12 +19,14 @@ typedef struct hook_link {
     /* NULL hides the link from invocations (only when detaching without memory). */
     const void *_Atomic link_binding_context;
     void *link_state;
+    bool may_write_packet;         /* from the link's client data */
     struct hook_link *detach_next; /* in the worker's queue, under the provider's lock */
 } hook_link_t;
 
 typedef struct link_array {
     ebpf_epoch_work_t free_work;
     uint32_t count;
+    uint32_t writers; /* links whose program may write packet data */
     hook_link_t *links[];
 } link_array_t;
 
@@ -67,6 +69,8 @@ static int replace_array(ebpf_ext_hook_provider_t *provider, hook_link_t *add, h
     }
     if (add != NULL)
         array->links[array->count++] = add;
+    for (uint32_t i = 0; i < array->count; i++)
+        array->writers += array->links[i]->may_write_packet;
     ebpf_epoch_publish(&provider->links, array);
     if (old != NULL)
         ebpf_epoch_defer(&old->free_work, free_array);
@@ -110,6 +114,10 @@ static int attach_client(nmr_binding_t *binding, void *provider_context,
     attached->dispatch = dispatch;
     atomic_init(&attached->link_binding_context, client_binding_context);
     attached->link_state = state;
+    /* A link from an older core that does not say is taken as a writer. */
+    attached->may_write_packet = !EBPF_EXTENSION_HAS_FIELD(&link->header, ebpf_link_client_data_t,
+                                                           program_may_write_packet) ||
+                                 link->program_may_write_packet;
     pthread_mutex_lock(&provider->lock);
     rc = replace_array(provider, attached, NULL);
     pthread_mutex_unlock(&provider->lock);
@@ -267,36 +275,63 @@ uint32_t ebpf_ext_hook_attached_count(ebpf_ext_hook_provider_t *provider)
     return count;
 }
 
+void ebpf_ext_hook_snapshot_begin(ebpf_ext_hook_provider_t *provider,
+                                  ebpf_ext_hook_snapshot_t *snapshot)
+{
+    ebpf_epoch_enter();
+    const link_array_t *array = ebpf_epoch_dereference(&provider->links);
+    snapshot->links = array;
+    snapshot->attached = array != NULL ? array->count : 0;
+    snapshot->writers = array != NULL ? array->writers : 0;
+}
+
+uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
+                                       void *program_context, ebpf_ext_hook_filter_fn filter,
+                                       const void *filter_context,
+                                       ebpf_ext_hook_result_fn on_result, void *result_context)
+{
+    const link_array_t *array = snapshot->links;
+    uint32_t invoked = 0;
+
+    if (array == NULL || array->count == 0)
+        return 0;
+    /* Every link of one core shares the batch functions; take the first's. */
+    const ebpf_link_dispatch_t *batch = array->links[0]->dispatch;
+    batch->batch_begin();
+    for (uint32_t i = 0; i < array->count; i++) {
+        hook_link_t *link = array->links[i];
+        const void *binding_context =
+            atomic_load_explicit(&link->link_binding_context, memory_order_relaxed);
+        uint64_t result = 0;
+        if (binding_context == NULL ||
+            (filter != NULL && !filter(link->link_state, filter_context)))
+            continue;
+        int rc = link->dispatch->batch_invoke(binding_context, program_context, &result);
+        invoked++;
+        if (on_result != NULL)
+            on_result(result_context, link->link_state, rc, result);
+    }
+    batch->batch_end();
+    return invoked;
+}
+
+void ebpf_ext_hook_snapshot_end(ebpf_ext_hook_snapshot_t *snapshot)
+{
+    snapshot->links = NULL;
+    ebpf_epoch_exit();
+}
+
 uint32_t ebpf_ext_hook_invoke(ebpf_ext_hook_provider_t *provider, void *program_context,
                               ebpf_ext_hook_filter_fn filter, const void *filter_context,
                               ebpf_ext_hook_result_fn on_result, void *result_context,
                               uint32_t *attached)
 {
-    uint32_t invoked = 0;
-
-    ebpf_epoch_enter();
-    link_array_t *array = ebpf_epoch_dereference(&provider->links);
+    ebpf_ext_hook_snapshot_t snapshot;
+    ebpf_ext_hook_snapshot_begin(provider, &snapshot);
+    uint32_t invoked = ebpf_ext_hook_snapshot_invoke(&snapshot, program_context, filter,
+                                                     filter_context, on_result, result_context);
     if (attached != NULL)
-        *attached = array != NULL ? array->count : 0;
-    if (array != NULL && array->count != 0) {
-        /* Every link of one core shares the batch functions; take the first's. */
-        const ebpf_link_dispatch_t *batch = array->links[0]->dispatch;
-        batch->batch_begin();
-        for (uint32_t i = 0; i < array->count; i++) {
-            hook_link_t *link = array->links[i];
-            const void *binding_context =
-                atomic_load_explicit(&link->link_binding_context, memory_order_relaxed);
-            uint64_t result = 0;
-            if (binding_context == NULL ||
-                (filter != NULL && !filter(link->link_state, filter_context)))
-                continue;
-            int rc = link->dispatch->batch_invoke(binding_context, program_context, &result);
-            invoked++;
-            if (on_result != NULL)
-                on_result(result_context, link->link_state, rc, result);
-        }
-        batch->batch_end();
-    }
-    ebpf_epoch_exit();
+        *attached = snapshot.attached;
+    ebpf_ext_hook_snapshot_end(&snapshot);
     return invoked;
 }

@@ -158,6 +158,7 @@ static netevent_ext_statistics_t extension_statistics(void)
         total.program_errors += per_cpu[cpu].program_errors;
         total.filtered += per_cpu[cpu].filtered;
         total.unattached += per_cpu[cpu].unattached;
+        total.copied += per_cpu[cpu].copied;
     }
     free(per_cpu);
     ebpf_close_fd(fd);
@@ -446,6 +447,41 @@ static void test_nothing_lost_uncounted(void **state)
     assert_int_equal(ebpf_driver_unload(extension), 0);
 }
 
+/* Events are copied only while a program that may write them is attached: netevent_monitor is
+ * proven not to, so it runs on the provider's bytes. */
+static void test_event_copied_only_for_writers(void **state)
+{
+    monitor_t monitor;
+    ebpf_driver_t *extension = load_driver("neteventebpfext", NULL);
+
+    monitor_start(&monitor, 0);
+    ebpf_driver_t *simulator = load_driver("netevent_sim", SIM_PARAMETERS);
+    assert_true(wait_for_events(&monitor.log, 500, 20));
+    assert_int_equal(ebpf_driver_unload(simulator), 0);
+    netevent_ext_statistics_t statistics = extension_statistics();
+    assert_true(statistics.received >= 500);
+    assert_int_equal(statistics.copied, 0);
+
+    struct bpf_object *writer = bpf_object__open(EVENT_WRITER_OBJECT);
+    assert_non_null(writer);
+    assert_int_equal(bpf_object__load(writer), 0);
+    struct bpf_link *writer_link =
+        bpf_program__attach(bpf_object__find_program_by_name(writer, "ScribbleOnEvent"));
+    assert_non_null(writer_link);
+    uint64_t seen = atomic_load(&monitor.log.events);
+    simulator = load_driver("netevent_sim", SIM_PARAMETERS);
+    assert_true(wait_for_events(&monitor.log, seen + 500, 20));
+    assert_int_equal(ebpf_driver_unload(simulator), 0);
+    netevent_ext_statistics_t with_writer = extension_statistics();
+    /* Every event of the second run was copied, none of the first. */
+    assert_int_equal(with_writer.copied, with_writer.received - statistics.received);
+    assert_int_equal(bpf_link__destroy(writer_link), 0);
+    bpf_object__close(writer);
+
+    monitor_stop(&monitor);
+    assert_int_equal(ebpf_driver_unload(extension), 0);
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -469,6 +505,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_test_run),
         cmocka_unit_test(test_detach_idempotence),
         cmocka_unit_test(test_nothing_lost_uncounted),
+        cmocka_unit_test(test_event_copied_only_for_writers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
