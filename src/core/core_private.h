@@ -76,6 +76,9 @@ typedef struct core_run {
 
 /* The current run, or NULL outside an invocation. */
 core_run_t *core_run_current(void);
+/* True when run (NULL: no checked run) may pass map to helpers: the program names it, or a
+ * map-in-map lookup gave it in this run. */
+bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map);
 /* Notes a map a helper was given, so the checked interpreter accepts its values. false when
  * the run already touched CORE_RUN_EXTRA_MAPS other maps (the helper then refuses). */
 bool core_run_note_map(ebpf_map_t *map);

@@ -16,19 +16,10 @@
  * gave it in this run; a native (verified) run has no run record to consult here. */
 static bool map_argument_ok(ebpf_map_t *map)
 {
-    core_run_t *run = core_run_current();
     if (map == NULL)
         return false;
-    if (run == NULL)
+    if (core_run_knows_map(core_run_current(), map))
         return true;
-    for (uint32_t i = 0; i < run->program->map_count; i++) {
-        if (run->program->maps[i] == map)
-            return true;
-    }
-    for (uint32_t i = 0; i < run->extra_map_count; i++) {
-        if (run->extra_maps[i] == map)
-            return true;
-    }
     (void)ebpf_exec_check_access(map, 1, false); /* marks the run faulted with a message */
     return false;
 }

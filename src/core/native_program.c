@@ -727,21 +727,6 @@ static void hash_text(const uint8_t hash[EBPF_NATIVE_HASH_SIZE], char text[17])
  * Attached to a core object.
  * ------------------------------------------------------------------------------------------ */
 
-static bool program_names_map(const core_run_t *run, const ebpf_map_t *map)
-{
-    if (run == NULL)
-        return true;
-    for (uint32_t i = 0; i < run->program->map_count; i++) {
-        if (run->program->maps[i] == map)
-            return true;
-    }
-    for (uint32_t i = 0; i < run->extra_map_count; i++) {
-        if (run->extra_maps[i] == map)
-            return true;
-    }
-    return false;
-}
-
 /* bpf_tail_call for native code: the core's checks, then the native run's request (the core's
  * own helper asks the interpreter's run, which native code does not have). */
 static uint64_t native_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
@@ -750,7 +735,7 @@ static uint64_t native_tail_call(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     core_run_t *run = core_run_current();
     const ebpf_program_t *target;
 
-    if (map == NULL || !program_names_map(run, map) ||
+    if (map == NULL || !core_run_knows_map(run, map) ||
         ebpf_map_get_definition(map)->type != BPF_MAP_TYPE_PROG_ARRAY)
         return (uint64_t)-EINVAL;
     target = ebpf_map_get_program(map, (uint32_t)r3);

@@ -12,10 +12,8 @@ core_run_t *core_run_current(void)
     return current_run;
 }
 
-bool core_run_note_map(ebpf_map_t *map)
+bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map)
 {
-    core_run_t *run = current_run;
-
     if (run == NULL)
         return true;
     for (uint32_t i = 0; i < run->program->map_count; i++) {
@@ -26,6 +24,15 @@ bool core_run_note_map(ebpf_map_t *map)
         if (run->extra_maps[i] == map)
             return true;
     }
+    return false;
+}
+
+bool core_run_note_map(ebpf_map_t *map)
+{
+    core_run_t *run = current_run;
+
+    if (core_run_knows_map(run, map))
+        return true;
     if (run->extra_map_count == CORE_RUN_EXTRA_MAPS)
         return false;
     run->extra_maps[run->extra_map_count++] = map;
