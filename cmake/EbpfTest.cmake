@@ -17,3 +17,18 @@ function(ebpf_add_test)
         LABELS "${T_LABELS}"
         ENVIRONMENT "EBPF_STORE_DIR=${CMAKE_BINARY_DIR}/test-store/${T_NAME}")
 endfunction()
+
+# ebpf_add_test_variant(): runs an ebpf_add_test executable again under other environment
+# variables, as its own ctest entry named <name>_<suffix> (same timeout and labels).
+#
+#   ebpf_add_test_variant(NAME name SUFFIX suffix ENV VAR=value...)
+function(ebpf_add_test_variant)
+    cmake_parse_arguments(V "" "NAME;SUFFIX" "ENV" ${ARGN})
+    get_test_property(${V_NAME} TIMEOUT timeout)
+    get_test_property(${V_NAME} LABELS labels)
+    add_test(NAME ${V_NAME}_${V_SUFFIX} COMMAND ${V_NAME})
+    set_tests_properties(${V_NAME}_${V_SUFFIX} PROPERTIES
+        TIMEOUT ${timeout}
+        LABELS "${labels}"
+        ENVIRONMENT "EBPF_STORE_DIR=${CMAKE_BINARY_DIR}/test-store/${V_NAME}_${V_SUFFIX};${V_ENV}")
+endfunction()

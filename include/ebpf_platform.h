@@ -26,6 +26,64 @@ extern "C" {
 #define EBPF_HOT_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 #define EBPF_CACHE_LINE       64
 
+/* ThreadSanitizer builds: TSan models atomic accesses but not fences (GCC even warns about
+ * atomic_thread_fence under -fsanitize=thread), so code that orders with fences uses
+ * sequentially consistent accesses instead when EBPF_TSAN is 1. */
+#if defined(__SANITIZE_THREAD__)
+#define EBPF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EBPF_TSAN 1
+#endif
+#endif
+#ifndef EBPF_TSAN
+#define EBPF_TSAN 0
+#endif
+/* order, or SEQ_CST under TSan (see EBPF_TSAN). */
+#define EBPF_FENCED_ORDER(order) (EBPF_TSAN ? memory_order_seq_cst : (order))
+
+/* ------------------------------------------------------------------------------------------
+ * Asymmetric fences: the store-buffering pattern (each side stores, then loads what the other
+ * stored) needs a full fence on both sides. When one side is hot (a reader entering an epoch,
+ * a producer committing a record) and the other rare (a grace period, a consumer going to
+ * sleep), the rare side can issue membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which runs a
+ * full fence on every CPU that runs a thread of this process, and the hot side needs only a
+ * compiler barrier. Both sides must be threads of this process. Without membarrier (old
+ * kernel, seccomp, EBPF_MEMBARRIER=0 in the environment, TSan builds) both sides use full
+ * fences. The mode is chosen once, before main.
+ *
+ * (MEMBARRIER_CMD_GLOBAL_EXPEDITED, which would reach other processes, lost ring buffer
+ * wake-ups on the 6.18 kernel this was measured on; it is not used.)
+ * ------------------------------------------------------------------------------------------ */
+
+/* Set once by a constructor before main; read with relaxed loads. */
+extern _Atomic bool ebpf_fence_asymmetric_mode;
+
+/* true when the light side is a compiler barrier only (membarrier registered). */
+static inline bool ebpf_fence_is_asymmetric(void)
+{
+    return atomic_load_explicit(&ebpf_fence_asymmetric_mode, memory_order_relaxed);
+}
+
+/* The hot side, after its store and before its load. asymmetric: what
+ * ebpf_fence_is_asymmetric said when the heavy side it pairs with chose its kind. */
+static inline void ebpf_fence_light(bool asymmetric)
+{
+#if EBPF_TSAN
+    (void)asymmetric; /* the accesses around it are SEQ_CST (EBPF_FENCED_ORDER) */
+#else
+    if (asymmetric)
+        atomic_signal_fence(memory_order_seq_cst);
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+/* The rare side, after its store and before its load. asymmetric: whether the hot sides it
+ * pairs with use compiler barriers only. Returns 0, or -errno when membarrier failed: the hot
+ * sides are then not ordered against this one (never seen once registration succeeded). */
+int ebpf_fence_heavy(bool asymmetric);
+
 /* ------------------------------------------------------------------------------------------
  * Errors. Functions return 0 or a negative errno; the message of the last failure on this
  * thread explains it in words.
@@ -162,10 +220,12 @@ void ebpf_epoch_barrier(void);
  * thread keeps deferring. */
 void ebpf_epoch_drain(void);
 
-/* Publication of pointers read under ebpf_epoch_enter. Sequentially consistent on both sides
- * so the reader's announcement and the writer's unpublication cannot pass each other. */
+/* Publication of pointers read under ebpf_epoch_enter. The reader's announcement and the
+ * writer's unpublication cannot pass each other: the reader's entry fence and the grace
+ * period's fence order them (see epoch.c); acquire makes what a pointer points to visible. */
 #define ebpf_epoch_publish(slot, value) atomic_store_explicit((slot), (value), memory_order_seq_cst)
-#define ebpf_epoch_dereference(slot)    atomic_load_explicit((slot), memory_order_seq_cst)
+#define ebpf_epoch_dereference(slot)                                                               \
+    atomic_load_explicit((slot), EBPF_FENCED_ORDER(memory_order_acquire))
 
 /* ------------------------------------------------------------------------------------------
  * Periodic timer: a thread that calls a callback every period. cancel waits for a running

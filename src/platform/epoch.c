@@ -3,14 +3,20 @@
  * Protocol. A reader's record holds 0 outside a read section, otherwise the global epoch it
  * read when it entered. ebpf_epoch_synchronize() advances the global epoch to E and waits
  * until no record holds a value in (0, E). The reader stores its record and then loads the
- * published pointer; the writer unpublishes the pointer, then advances and loads the
- * records. All four accesses are sequentially consistent, so (store-buffering) either the
- * writer sees the reader's record and waits for it, or the reader sees the new pointer.
+ * published pointer; the writer unpublishes the pointer, then advances and loads the records
+ * (the store-buffering pattern): either the writer sees the reader's record and waits for it,
+ * or the reader sees the new pointer. The two fences that forbid "neither" are asymmetric
+ * (ebpf_fence_light / ebpf_fence_heavy): entering costs the reader a compiler barrier, and
+ * each grace period costs the writer one membarrier(2); without membarrier both are full
+ * fences (and under TSan the four accesses are SEQ_CST, as TSan does not model fences).
+ * The reader loads the global epoch with acquire: a reader that sees E already sees the
+ * unpublication that came before the increment, so the writer may skip it.
  * A reader that leaves stores 0 with release ordering; the writer's load acquires it, so
  * everything the reader did with the old element happens before the writer frees it.
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ebpf_platform.h"
@@ -88,8 +94,9 @@ void ebpf_epoch_enter(void)
         return;
     if (!reader->registered)
         register_reader(reader);
-    atomic_store_explicit(&reader->epoch, atomic_load_explicit(&global_epoch, memory_order_relaxed),
-                          memory_order_seq_cst);
+    atomic_store_explicit(&reader->epoch, atomic_load_explicit(&global_epoch, memory_order_acquire),
+                          EBPF_FENCED_ORDER(memory_order_relaxed));
+    ebpf_fence_light(ebpf_fence_is_asymmetric());
 }
 
 void ebpf_epoch_exit(void)
@@ -115,6 +122,12 @@ void ebpf_epoch_synchronize(void)
 
     pthread_mutex_lock(&registry_lock);
     target = atomic_fetch_add_explicit(&global_epoch, 1, memory_order_seq_cst) + 1;
+    /* Cannot fail once membarrier is registered (see fence.c); if it ever did, readers could
+     * be missed and freed memory read: stop rather than corrupt. */
+    if (ebpf_fence_heavy(ebpf_fence_is_asymmetric()) != 0) {
+        ebpf_log(EBPF_LOG_ERROR, "epoch: grace period impossible: %s", ebpf_last_error());
+        abort();
+    }
     for (epoch_reader_t *r = atomic_load(&registry_head); r != NULL; r = atomic_load(&r->next)) {
         unsigned spins = 0;
         if (r == me)
