@@ -14,12 +14,15 @@
  *                                              word (page 0)
  *
  * Reservation. Producers serialise only the reservation, under reserve_lock (a spinlock held
- * for a few loads and stores). The holder reads the consumer position (ACQUIRE, pairs with the
- * consumer's RELEASE store below: every read of the space being reused happened before we hand
- * it out), checks the space, writes the new record's header with the busy bit set, then
- * publishes the producer position (SEQ_CST, at least RELEASE: the header is visible before the
- * position that covers it). The authoritative producer position is a private copy: the shared
- * one is only an output, so a consumer scribbling on shared memory cannot steer producers.
+ * for a few loads and stores). The holder checks the space against the consumer position it
+ * read last (consumer_seen) and reads the shared one again only when that says full (ACQUIRE,
+ * pairs with the consumer's RELEASE store below: every read of the space being reused happened
+ * before we hand it out; a stale position only under-states the space). Reading the
+ * consumer's line on every record cost a cache miss per record when the consumer ran on
+ * another CPU. It writes the new record's header with the busy bit set, then publishes the
+ * producer position (RELEASE: the header is visible before the position that covers it). The
+ * authoritative producer position is a private copy: the shared one is only an output, so a
+ * consumer scribbling on shared memory cannot steer producers.
  *
  * Commit. The owner of a record fills the payload with plain stores, then clears the busy bit
  * (and sets the discard bit for a discard) with a RELEASE store of the length word: the
@@ -51,15 +54,21 @@
  * before sleeping:
  *
  *     consumer (wait_prepare)                 producer (default commit)
- *     store waiting = 1 (SC)                  store prod (SC)   [at reservation]
- *     load prod (SC); load len at cons (SC)   store len (SC)
- *     nothing committed at cons -> sleep      load waiting (SC); waiting and record at cons
+ *     store waiting = 1                       store prod (REL)  [at reservation]
+ *     HEAVY FENCE                             store len (REL)
+ *     load prod; load len at cons             LIGHT FENCE
+ *     nothing committed at cons -> sleep      load waiting; waiting and record at cons
  *                                             -> exchange waiting to 0, write(eventfd)
  *
- * All four accesses are SEQ_CST, so in their single total order either the consumer's loads
- * come after the producer's stores (it sees the record and does not sleep) or the producer's
- * load of "waiting" comes after the consumer's store (it wakes the consumer): no lost wake-up
- * (the store-buffering pattern; fences would do too, but ThreadSanitizer does not model them).
+ * The fences forbid the store-buffering outcome where both loads miss the other side's store:
+ * either the consumer sees the record and does not sleep, or the producer sees "waiting" and
+ * wakes it; no lost wake-up. They are asymmetric (ebpf_fence_light / ebpf_fence_heavy): the
+ * consumer, about to sleep in a system call anyway, runs membarrier(PRIVATE_EXPEDITED), so a
+ * producer's commit needs only a compiler barrier. That reaches only threads of the ring's
+ * process: the producer page says whether producers rely on it and which process they are
+ * in (EBPF_RING_BUFFER_PRODUCER_FLAGS_OFFSET), and a consumer in another process, which
+ * cannot order itself against them, bounds its sleeps instead. Without membarrier both sides
+ * use full fences; under TSan the accesses are SEQ_CST instead.
  * The exchange makes one producer, not every one, pay the write. As Linux, a default commit
  * wakes only when its record is the first unconsumed one (the consumer caught up), so commits
  * behind a busy record are batched into the wake-up of the record blocking them;
@@ -102,8 +111,14 @@ typedef struct ring_consumer {
     /* 1 while the consumer may sleep on the eventfd; set by it, cleared by it or by the
      * producer that wakes it. */
     _Atomic uint32_t *waiting;
-    /* Written by producers under reserve_lock (SEQ_CST), read by the consumer. */
+    /* Written by producers under reserve_lock (RELEASE), read by the consumer. */
     _Atomic uint64_t *producer_position;
+    /* EBPF_RING_BUFFER_PRODUCER_* bits, written once when the ring is created. */
+    const _Atomic uint32_t *producer_flags;
+    /* The consumer cannot order itself against producers that rely on its membarrier (it is
+     * in another process, or its membarrier failed): it may miss a wake-up, so it never sleeps
+     * longer than EBPF_RING_BUFFER_UNORDERED_SLEEP_MS. Set at attach or by a failed fence. */
+    bool unordered;
     uint8_t *data;
     uint64_t mask;
     int wakeup_fd;
@@ -122,9 +137,14 @@ struct ebpf_ring_buffer {
     alignas(EBPF_CACHE_LINE) _Atomic uint32_t reserve_lock;
     uint64_t producer_position; /* under reserve_lock: end of the last reservation */
     uint64_t pending_position;  /* under reserve_lock: no busy record before it */
+    uint64_t consumer_seen;     /* under reserve_lock: the consumer position read last */
+    /* Read-only after creation: commits use a compiler barrier, not a fence (see Wake-up). */
+    bool asymmetric_wakeup;
 
-    /* Records refused for lack of space; only ever incremented (relaxed: a statistic). */
+    /* Records refused for lack of space, and eventfd writes that woke the consumer; only
+     * ever incremented (relaxed: statistics). */
     alignas(EBPF_CACHE_LINE) _Atomic uint64_t dropped;
+    _Atomic uint64_t wakeups;
 };
 
 struct ebpf_ring_buffer_view {
@@ -319,10 +339,13 @@ static inline int reserve_record(ebpf_ring_buffer_t *ring, uint64_t size,
     ebpf_ring_lock_acquire(&ring->reserve_lock);
     producer = ring->producer_position;
     end = producer + length;
-    consumer = atomic_load_explicit(ring->consumer.consumer_position, memory_order_acquire);
     /* Unsigned: a consumer position ahead of the producer (scribbled) also reads as full. */
-    if (end - consumer > mask)
-        goto full;
+    if (end - ring->consumer_seen > mask) {
+        consumer = atomic_load_explicit(ring->consumer.consumer_position, memory_order_acquire);
+        if (end - consumer > mask)
+            goto full;
+        ring->consumer_seen = consumer;
+    }
     if (end - ring->pending_position > mask && !advance_pending(ring, producer, end))
         goto full;
     offset = producer & mask;
@@ -331,7 +354,8 @@ static inline int reserve_record(ebpf_ring_buffer_t *ring, uint64_t size,
     atomic_store_explicit(&header->length, (uint32_t)size | EBPF_RING_BUFFER_BUSY_BIT,
                           memory_order_relaxed);
     ring->producer_position = end;
-    atomic_store_explicit(ring->consumer.producer_position, end, memory_order_seq_cst);
+    atomic_store_explicit(ring->consumer.producer_position, end,
+                          EBPF_FENCED_ORDER(memory_order_release));
     ebpf_ring_lock_release(&ring->reserve_lock);
     *reserved = header;
     return 0;
@@ -344,6 +368,7 @@ full:
 static void signal_consumer(ebpf_ring_buffer_t *ring)
 {
     uint64_t one = 1;
+    atomic_fetch_add_explicit(&ring->wakeups, 1, memory_order_relaxed);
     /* EAGAIN means the counter is saturated: the consumer is woken anyway. */
     if (write(ring->consumer.wakeup_fd, &one, sizeof(one)) < 0) {
     }
@@ -367,9 +392,11 @@ static inline void commit_record(ebpf_ring_buffer_t *ring, ring_record_header_t 
         signal_consumer(ring);
         return;
     }
-    /* SEQ_CST store then load: see "Wake-up" above. */
-    atomic_store_explicit(&header->length, committed, memory_order_seq_cst);
-    if (atomic_load_explicit(ring->consumer.waiting, memory_order_seq_cst) != 0) {
+    /* Store, light fence, load: see "Wake-up" above. */
+    atomic_store_explicit(&header->length, committed, EBPF_FENCED_ORDER(memory_order_release));
+    ebpf_fence_light(ring->asymmetric_wakeup);
+    if (atomic_load_explicit(ring->consumer.waiting, EBPF_FENCED_ORDER(memory_order_relaxed)) !=
+        0) {
         uint64_t consumer =
             atomic_load_explicit(ring->consumer.consumer_position, memory_order_acquire);
         uint64_t offset = (uint64_t)((uint8_t *)header - ring->consumer.data);
@@ -444,6 +471,16 @@ uint64_t ebpf_ring_buffer_dropped(const ebpf_ring_buffer_t *ring)
     return atomic_load_explicit(&ring->dropped, memory_order_relaxed);
 }
 
+uint64_t ebpf_ring_buffer_wakeups(const ebpf_ring_buffer_t *ring)
+{
+    return atomic_load_explicit(&ring->wakeups, memory_order_relaxed);
+}
+
+bool ebpf_ring_buffer_consumer_waiting(const ebpf_ring_buffer_t *ring)
+{
+    return atomic_load_explicit(ring->consumer.waiting, memory_order_relaxed) != 0;
+}
+
 bool ebpf_ring_buffer_contains(const ebpf_ring_buffer_t *ring, const void *p, size_t n)
 {
     uintptr_t start = (uintptr_t)ring->memory.data;
@@ -478,6 +515,15 @@ static void consumer_attach(ring_consumer_t *consumer, const ebpf_ring_memory_t 
     consumer->consumer_position = (_Atomic uint64_t *)memory->base;
     consumer->waiting = (_Atomic uint32_t *)(memory->base + EBPF_RING_BUFFER_WAITING_OFFSET);
     consumer->producer_position = (_Atomic uint64_t *)(memory->base + page);
+    consumer->producer_flags =
+        (const _Atomic uint32_t *)(memory->base + page + EBPF_RING_BUFFER_PRODUCER_FLAGS_OFFSET);
+    /* A consumer in another process cannot reach the producers with its membarrier. */
+    uint32_t producer_pid = atomic_load_explicit(
+        (const _Atomic uint32_t *)(memory->base + page + EBPF_RING_BUFFER_PRODUCER_PID_OFFSET),
+        memory_order_relaxed);
+    consumer->unordered = (atomic_load_explicit(consumer->producer_flags, memory_order_relaxed) &
+                           EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC) != 0 &&
+                          producer_pid != (uint32_t)getpid();
     consumer->data = memory->data;
     consumer->mask = memory->data_size - 1;
     consumer->wakeup_fd = wakeup_fd;
@@ -541,22 +587,45 @@ out:
     return result != 0 ? result : count;
 }
 
-static bool consumer_wait_prepare(const ring_consumer_t *ring)
+static bool consumer_wait_prepare(ring_consumer_t *ring)
 {
     uint64_t consumer, producer;
     ring_record_header_t *header;
+    bool asymmetric = (atomic_load_explicit(ring->producer_flags, memory_order_relaxed) &
+                       EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC) != 0;
 
-    /* SEQ_CST store and loads: see "Wake-up" at the top. */
-    atomic_store_explicit(ring->waiting, 1, memory_order_seq_cst);
+    /* Store, heavy fence, loads: see "Wake-up" at the top. */
+    atomic_store_explicit(ring->waiting, 1, EBPF_FENCED_ORDER(memory_order_relaxed));
+    if (ebpf_fence_heavy(asymmetric && !ring->unordered) != 0) {
+        ebpf_log(EBPF_LOG_WARN,
+                 "ring buffer: %s; wake-ups may be missed, so sleeps are "
+                 "bounded to %d ms",
+                 ebpf_last_error(), EBPF_RING_BUFFER_UNORDERED_SLEEP_MS);
+        ring->unordered = true;
+    }
     consumer = atomic_load_explicit(ring->consumer_position, memory_order_relaxed);
-    producer = atomic_load_explicit(ring->producer_position, memory_order_seq_cst);
+    producer =
+        atomic_load_explicit(ring->producer_position, EBPF_FENCED_ORDER(memory_order_acquire));
     if (producer == consumer)
         return false;
     header = (ring_record_header_t *)(ring->data + (consumer & ring->mask));
-    if (atomic_load_explicit(&header->length, memory_order_seq_cst) & EBPF_RING_BUFFER_BUSY_BIT)
+    if (atomic_load_explicit(&header->length, EBPF_FENCED_ORDER(memory_order_acquire)) &
+        EBPF_RING_BUFFER_BUSY_BIT)
         return false;
     atomic_store_explicit(ring->waiting, 0, memory_order_relaxed);
     return true;
+}
+
+/* Committed records wait at the consumer position (cheap: no fence, no system call). */
+static bool consumer_has_data(const ring_consumer_t *ring)
+{
+    uint64_t consumer = atomic_load_explicit(ring->consumer_position, memory_order_relaxed);
+    uint64_t producer = atomic_load_explicit(ring->producer_position, memory_order_acquire);
+    if (producer == consumer)
+        return false;
+    ring_record_header_t *header = (ring_record_header_t *)(ring->data + (consumer & ring->mask));
+    return !(atomic_load_explicit(&header->length, memory_order_acquire) &
+             EBPF_RING_BUFFER_BUSY_BIT);
 }
 
 static void consumer_wait_finish(const ring_consumer_t *ring)
@@ -591,6 +660,9 @@ int ebpf_ring_buffer_wait(ebpf_ring_buffer_t *ring, int timeout_ms)
 
     if (consumer_wait_prepare(&ring->consumer))
         return 1;
+    if (ring->consumer.unordered &&
+        (timeout_ms < 0 || timeout_ms > EBPF_RING_BUFFER_UNORDERED_SLEEP_MS))
+        timeout_ms = EBPF_RING_BUFFER_UNORDERED_SLEEP_MS;
     ready = poll(&descriptor, 1, timeout_ms);
     consumer_wait_finish(&ring->consumer);
     if (ready < 0)
@@ -631,9 +703,20 @@ int ebpf_ring_buffer_create(uint32_t data_size, ebpf_ring_buffer_t **ring)
         return ebpf_error(err, "ring buffer: eventfd: %s", strerror(-err));
     }
     consumer_attach(&created->consumer, &created->memory, wakeup_fd);
+    created->asymmetric_wakeup = ebpf_fence_is_asymmetric();
+    uint8_t *producer_page = created->memory.base + page;
+    atomic_store_explicit(
+        (_Atomic uint32_t *)(producer_page + EBPF_RING_BUFFER_PRODUCER_PID_OFFSET),
+        (uint32_t)getpid(), memory_order_relaxed);
+    atomic_store_explicit(
+        (_Atomic uint32_t *)(producer_page + EBPF_RING_BUFFER_PRODUCER_FLAGS_OFFSET),
+        created->asymmetric_wakeup ? EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC : 0,
+        memory_order_relaxed);
     created->page_shift = (uint32_t)__builtin_ctzll((unsigned long long)page);
     atomic_init(&created->reserve_lock, 0);
     atomic_init(&created->dropped, 0);
+    atomic_init(&created->wakeups, 0);
+    created->consumer_seen = 0;
     *ring = created;
     return 0;
 }
@@ -686,6 +769,16 @@ int ebpf_ring_buffer_view_consume(ebpf_ring_buffer_view_t *view,
 bool ebpf_ring_buffer_view_wait_prepare(ebpf_ring_buffer_view_t *view)
 {
     return consumer_wait_prepare(&view->consumer);
+}
+
+bool ebpf_ring_buffer_view_has_data(const ebpf_ring_buffer_view_t *view)
+{
+    return consumer_has_data(&view->consumer);
+}
+
+int ebpf_ring_buffer_view_sleep_limit_ms(const ebpf_ring_buffer_view_t *view)
+{
+    return view->consumer.unordered ? EBPF_RING_BUFFER_UNORDERED_SLEEP_MS : -1;
 }
 
 void ebpf_ring_buffer_view_wait_finish(ebpf_ring_buffer_view_t *view)

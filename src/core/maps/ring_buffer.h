@@ -27,6 +27,16 @@ extern "C" {
  * memfd holds the data area once; mappings place it twice back to back so that every record
  * is contiguous even when it wraps. */
 #define EBPF_RING_BUFFER_WAITING_OFFSET 64u
+/* In page 1, written when the ring is created: a u32 of EBPF_RING_BUFFER_PRODUCER_* bits and
+ * the u32 process id of the producers. ASYMMETRIC means producers commit with a compiler
+ * barrier only, so a consumer in their process runs membarrier(PRIVATE_EXPEDITED) between
+ * announcing "waiting" and its last look (the consumer functions below do), and a consumer in
+ * another process cannot be woken reliably: it bounds its sleeps. */
+#define EBPF_RING_BUFFER_PRODUCER_FLAGS_OFFSET 64u
+#define EBPF_RING_BUFFER_PRODUCER_PID_OFFSET   68u
+#define EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC   1u
+/* The longest sleep of a consumer that cannot order itself against the producers. */
+#define EBPF_RING_BUFFER_UNORDERED_SLEEP_MS 1
 /* Each record: u32 length (payload bytes, | busy bit while being written, | discard bit when
  * discarded), u32 pg_off (pages from the start of the shared memory to the header), then the
  * payload; the next record starts at the next multiple of 8. */
@@ -51,6 +61,10 @@ int ebpf_ring_buffer_output(ebpf_ring_buffer_t *ring, const void *data, uint64_t
 uint64_t ebpf_ring_buffer_query(ebpf_ring_buffer_t *ring, uint64_t flags);
 /* Records refused because the ring was full, since creation. */
 uint64_t ebpf_ring_buffer_dropped(const ebpf_ring_buffer_t *ring);
+/* Wake-ups producers sent the consumer (eventfd writes), since creation. */
+uint64_t ebpf_ring_buffer_wakeups(const ebpf_ring_buffer_t *ring);
+/* true while the consumer has announced it may sleep (between wait_prepare and wait_finish). */
+bool ebpf_ring_buffer_consumer_waiting(const ebpf_ring_buffer_t *ring);
 /* true when [p, p+n) lies inside the ring's data area (mapped twice): lets the bounds-checked
  * interpreter accept writes into reserved records. */
 bool ebpf_ring_buffer_contains(const ebpf_ring_buffer_t *ring, const void *p, size_t n);
@@ -94,6 +108,12 @@ int ebpf_ring_buffer_view_consume(ebpf_ring_buffer_view_t *view,
                                   int (*callback)(void *context, void *data, size_t size),
                                   void *context);
 bool ebpf_ring_buffer_view_wait_prepare(ebpf_ring_buffer_view_t *view);
+/* true when a committed record waits to be consumed: no fence, no system call, for a consumer
+ * that spins a little before it announces it sleeps. */
+bool ebpf_ring_buffer_view_has_data(const ebpf_ring_buffer_view_t *view);
+/* -1, or the longest a sleep on the view's wakeup fd may last (see
+ * EBPF_RING_BUFFER_UNORDERED_SLEEP_MS). */
+int ebpf_ring_buffer_view_sleep_limit_ms(const ebpf_ring_buffer_view_t *view);
 void ebpf_ring_buffer_view_wait_finish(ebpf_ring_buffer_view_t *view);
 uint32_t ebpf_ring_buffer_view_data_size(const ebpf_ring_buffer_view_t *view);
 /* Start of the view's mapping (page 0), for tests and tools that read the layout directly. */
