@@ -72,10 +72,15 @@ int ebpf_program_attach_by_fd(int program_fd, const ebpf_guid_t *attach_type,
  * polls (ring_buffer__poll / __consume then return -EINVAL). Callbacks run on that thread, one
  * at a time; __free stops and joins it (so no callback runs after __free returns). */
 #define EBPF_RINGBUF_FLAG_AUTO_CALLBACK 1u
+/* Before it sleeps, a poll (or the consumer thread) watches the rings for a while - adaptive,
+ * 5 to 50 microseconds - so a burst of records costs one wake-up, not one per record, and
+ * producers rarely pay for waking it. This flag turns that off: the consumer sleeps as soon
+ * as the rings are empty (less CPU when records are rare, a wake-up per record in bursts). */
+#define EBPF_RINGBUF_FLAG_NO_SPIN 2u
 
 struct ebpf_ring_buffer_opts {
     size_t sz;
-    uint64_t flags; /* EBPF_RINGBUF_FLAG_AUTO_CALLBACK */
+    uint64_t flags; /* EBPF_RINGBUF_FLAG_AUTO_CALLBACK | EBPF_RINGBUF_FLAG_NO_SPIN */
 };
 
 struct ring_buffer *ebpf_ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb, void *ctx,

@@ -119,11 +119,28 @@ typedef struct api_consumer {
     bool (*arm)(void *owner);
     void (*disarm)(void *owner);
     int (*consume)(void *owner);
+    /* Optional, under lock: true when a record waits (loads only; for the spin).
+     * sleep_limit_ms: -1, or the longest a sleep may last (a source that cannot be woken
+     * reliably). */
+    bool (*has_data)(void *owner);
+    int (*sleep_limit_ms)(void *owner);
+    /* The adaptive spin before sleeping (see consumer.c): relaxed, a hint that concurrent
+     * polls may both update. spin_max_ns, set before the consumer starts: 0 never spins. */
+    _Atomic uint32_t spin_ns;
+    uint32_t spin_max_ns;
+    /* Under lock: the application asked for the epoll fd, so the sources stay armed between
+     * our calls (see consumer.c). */
+    bool external_wait;
     void *owner;
     const char *name; /* "ring buffer", "perf buffer" */
 } api_consumer_t;
 
+/* Longest spin before sleeping, by default. */
+#define API_CONSUMER_SPIN_MAX_NS 50000u
+
 int api_consumer_init(api_consumer_t *consumer, const char *name, void *owner);
+/* Sets the longest spin before sleeping (0: never spin). Before the consumer starts. */
+void api_consumer_set_spin(api_consumer_t *consumer, uint32_t max_ns);
 /* Adds a wake-up fd to the epoll set (cookie comes back in epoll events). */
 int api_consumer_watch(api_consumer_t *consumer, int fd, uint64_t cookie);
 /* After the sources are set: arms them, and starts the thread when automatic. */
@@ -131,6 +148,9 @@ int api_consumer_start(api_consumer_t *consumer);
 /* Caller holds lock: arms the sources and kicks when one has data already. */
 void api_consumer_rearm(api_consumer_t *consumer);
 int api_consumer_poll(api_consumer_t *consumer, int timeout_ms);
+/* The epoll fd for an application's own loop: from now on the sources stay armed between
+ * calls, so the fd becomes readable when records arrive. */
+int api_consumer_epoll_fd(api_consumer_t *consumer);
 int api_consumer_consume(api_consumer_t *consumer);
 /* Stops the thread (no callback runs after this returns) and closes the fds. */
 void api_consumer_destroy(api_consumer_t *consumer);

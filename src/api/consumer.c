@@ -1,5 +1,18 @@
 /* Waiting for ring and perf buffer records: the sleep/wake-up protocol over epoll, and the
- * thread of buffers that call back by themselves. */
+ * thread of buffers that call back by themselves.
+ *
+ * A poll first consumes what is there (no system call), then spins a little watching the
+ * sources (loads only), and only then announces it sleeps (arm) and sleeps in epoll_wait.
+ * Sleeping is what costs: the announcement makes the next producer pay an eventfd write and
+ * the consumer a membarrier, an epoll_wait and a read per source, several microseconds in
+ * all. The spin is adaptive: it doubles (up to spin_max_ns) when records came while
+ * spinning and halves (down to API_CONSUMER_SPIN_MIN_NS) when none did, so a burst of records
+ * costs one wake-up and an idle consumer spins a few microseconds per wake-up.
+ *
+ * An application that waits on the epoll fd itself (ring_buffer__epoll_fd) needs the sources
+ * armed whenever it is not inside a call of ours, or its epoll_wait would miss records; once
+ * it has asked for the fd, every poll and consume leaves the sources armed (and kicks the fd
+ * when records wait), as before the spin existed. Pure pollers never pay for that. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -10,6 +23,10 @@
 #include "api_private.h"
 
 #define KICK_COOKIE UINT64_MAX
+/* Shortest spin before sleeping: enough to catch the next record of a burst. */
+#define API_CONSUMER_SPIN_MIN_NS 5000u
+/* Clock reads while spinning: one every this many looks at the sources. */
+#define SPIN_LOOKS_PER_CLOCK 32u
 
 static void drain(int fd)
 {
@@ -50,7 +67,15 @@ int api_consumer_init(api_consumer_t *consumer, const char *name, void *owner)
     }
     pthread_mutex_init(&consumer->lock, NULL);
     atomic_init(&consumer->stopping, false);
+    consumer->spin_max_ns = API_CONSUMER_SPIN_MAX_NS;
+    atomic_init(&consumer->spin_ns, API_CONSUMER_SPIN_MAX_NS);
     return 0;
+}
+
+void api_consumer_set_spin(api_consumer_t *consumer, uint32_t max_ns)
+{
+    consumer->spin_max_ns = max_ns;
+    atomic_store_explicit(&consumer->spin_ns, max_ns, memory_order_relaxed);
 }
 
 int api_consumer_watch(api_consumer_t *consumer, int fd, uint64_t cookie)
@@ -73,6 +98,8 @@ void api_consumer_rearm(api_consumer_t *consumer)
 /* Caller holds lock. */
 static int consume_locked(api_consumer_t *consumer)
 {
+    if (!consumer->external_wait)
+        return consumer->consume(consumer->owner);
     drain(consumer->kick_fd);
     consumer->disarm(consumer->owner);
     int rc = consumer->consume(consumer->owner);
@@ -80,33 +107,122 @@ static int consume_locked(api_consumer_t *consumer)
     return rc;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* The next spin budget: doubled after records came while spinning, halved (not below
+ * API_CONSUMER_SPIN_MIN_NS) after none did, never above spin_max_ns. */
+static void adapt_spin(api_consumer_t *consumer, uint32_t budget, bool caught)
+{
+    uint64_t next = caught ? (uint64_t)budget * 2 : budget / 2;
+    if (next < API_CONSUMER_SPIN_MIN_NS)
+        next = API_CONSUMER_SPIN_MIN_NS;
+    if (next > consumer->spin_max_ns)
+        next = consumer->spin_max_ns;
+    atomic_store_explicit(&consumer->spin_ns, (uint32_t)next, memory_order_relaxed);
+}
+
+/* Watches the sources for up to the spin budget (and at most timeout_ms). true when records
+ * came. Under the lock (the sources may change otherwise): ring_buffer__add or a consume from
+ * another thread waits for one spin at most. */
+static bool spin_for_data(api_consumer_t *consumer, int timeout_ms)
+{
+    uint32_t budget = atomic_load_explicit(&consumer->spin_ns, memory_order_relaxed);
+    uint64_t limit = budget;
+    if (consumer->has_data == NULL || budget == 0 || timeout_ms == 0)
+        return false;
+    if (timeout_ms > 0 && limit > (uint64_t)timeout_ms * 1000000u)
+        limit = (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = ebpf_clock_monotonic_ns() + limit;
+    for (uint32_t looks = 1;; looks++) {
+        if (consumer->has_data(consumer->owner)) {
+            adapt_spin(consumer, budget, true);
+            return true;
+        }
+        if (looks % SPIN_LOOKS_PER_CLOCK == 0 && ebpf_clock_monotonic_ns() >= deadline)
+            break;
+        cpu_relax();
+    }
+    adapt_spin(consumer, budget, false);
+    return false;
+}
+
+/* Caller holds lock: an application waiting on the epoll fd itself finds it armed. */
+static void leave_armed_for_application(api_consumer_t *consumer)
+{
+    if (consumer->external_wait)
+        api_consumer_rearm(consumer);
+}
+
 static int poll_once(api_consumer_t *consumer, int timeout_ms)
 {
     struct epoll_event events[8];
     bool ready;
+    int rc = 0;
+
+    /* Records already there, or arriving within the spin: no system call. */
+    pthread_mutex_lock(&consumer->lock);
+    if (!atomic_load(&consumer->stopping)) {
+        rc = consumer->consume(consumer->owner);
+        if (rc == 0 && spin_for_data(consumer, timeout_ms))
+            rc = consumer->consume(consumer->owner);
+    }
+    if (rc != 0 || atomic_load(&consumer->stopping)) {
+        leave_armed_for_application(consumer);
+        pthread_mutex_unlock(&consumer->lock);
+        return rc;
+    }
+    pthread_mutex_unlock(&consumer->lock);
 
     pthread_mutex_lock(&consumer->lock);
-    drain(consumer->kick_fd);
     if (atomic_load(&consumer->stopping)) {
         pthread_mutex_unlock(&consumer->lock);
         return 0;
     }
     ready = consumer->arm(consumer->owner);
     if (ready) {
-        int rc = consume_locked(consumer);
+        consumer->disarm(consumer->owner);
+        rc = consumer->consume(consumer->owner);
+        leave_armed_for_application(consumer);
         pthread_mutex_unlock(&consumer->lock);
         return rc;
     }
+    int limit = consumer->sleep_limit_ms != NULL ? consumer->sleep_limit_ms(consumer->owner) : -1;
     pthread_mutex_unlock(&consumer->lock);
+    if (limit >= 0 && (timeout_ms < 0 || timeout_ms > limit))
+        timeout_ms = limit;
 
     /* Armed: a producer that commits now writes a wake-up fd of the set. */
     int count = epoll_wait(consumer->epoll_fd, events, (int)EBPF_ARRAY_SIZE(events), timeout_ms);
     if (count < 0)
         return ebpf_error(-errno, "%s: epoll_wait: %s", consumer->name, strerror(errno));
     pthread_mutex_lock(&consumer->lock);
-    int rc = consume_locked(consumer);
+    for (int i = 0; i < count; i++) {
+        if (events[i].data.u64 == KICK_COOKIE)
+            drain(consumer->kick_fd);
+    }
+    consumer->disarm(consumer->owner);
+    rc = consumer->consume(consumer->owner);
+    leave_armed_for_application(consumer);
     pthread_mutex_unlock(&consumer->lock);
     return rc;
+}
+
+int api_consumer_epoll_fd(api_consumer_t *consumer)
+{
+    pthread_mutex_lock(&consumer->lock);
+    if (!consumer->external_wait) {
+        consumer->external_wait = true;
+        api_consumer_rearm(consumer);
+    }
+    pthread_mutex_unlock(&consumer->lock);
+    return consumer->epoll_fd;
 }
 
 static void *consumer_thread(void *argument)

@@ -165,7 +165,8 @@ int perf_buffer__epoll_fd(const struct perf_buffer *pb)
 {
     if (pb == NULL)
         return libbpf_result(ebpf_error(-EINVAL, "perf_buffer__epoll_fd: no perf buffer"));
-    return pb->consumer.epoll_fd;
+    /* The consumer's state changes (it stays armed from now on); the const is libbpf's. */
+    return api_consumer_epoll_fd(&((struct perf_buffer *)(uintptr_t)pb)->consumer);
 }
 
 int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)

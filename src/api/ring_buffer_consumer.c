@@ -37,6 +37,28 @@ static void disarm_rings(void *owner)
         ebpf_ring_buffer_view_wait_finish(rb->sources[i].view);
 }
 
+static bool rings_have_data(void *owner)
+{
+    struct ring_buffer *rb = owner;
+    for (size_t i = 0; i < rb->source_count; i++) {
+        if (ebpf_ring_buffer_view_has_data(rb->sources[i].view))
+            return true;
+    }
+    return false;
+}
+
+static int rings_sleep_limit(void *owner)
+{
+    struct ring_buffer *rb = owner;
+    int limit = -1;
+    for (size_t i = 0; i < rb->source_count; i++) {
+        int source_limit = ebpf_ring_buffer_view_sleep_limit_ms(rb->sources[i].view);
+        if (source_limit >= 0 && (limit < 0 || source_limit < limit))
+            limit = source_limit;
+    }
+    return limit;
+}
+
 static int consume_rings(void *owner)
 {
     struct ring_buffer *rb = owner;
@@ -97,7 +119,7 @@ static int add_ring(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sa
 }
 
 static struct ring_buffer *new_ring_buffer(int map_fd, ring_buffer_sample_fn sample, void *context,
-                                           bool automatic)
+                                           uint64_t flags)
 {
     struct ring_buffer *rb = ebpf_allocate(sizeof(*rb));
     int rc;
@@ -112,7 +134,11 @@ static struct ring_buffer *new_ring_buffer(int map_fd, ring_buffer_sample_fn sam
     rb->consumer.arm = arm_rings;
     rb->consumer.disarm = disarm_rings;
     rb->consumer.consume = consume_rings;
-    rb->consumer.automatic = automatic;
+    rb->consumer.has_data = rings_have_data;
+    rb->consumer.sleep_limit_ms = rings_sleep_limit;
+    rb->consumer.automatic = (flags & EBPF_RINGBUF_FLAG_AUTO_CALLBACK) != 0;
+    if (flags & EBPF_RINGBUF_FLAG_NO_SPIN)
+        api_consumer_set_spin(&rb->consumer, 0);
     rc = add_ring(rb, map_fd, sample, context);
     if (rc == 0)
         rc = api_consumer_start(&rb->consumer);
@@ -129,7 +155,7 @@ struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb
     int rc = api_check_options(opts, sizeof(*opts), "ring_buffer_opts");
     if (rc != 0)
         return libbpf_null(rc);
-    return new_ring_buffer(map_fd, sample_cb, ctx, false);
+    return new_ring_buffer(map_fd, sample_cb, ctx, 0);
 }
 
 struct ring_buffer *ebpf_ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb, void *ctx,
@@ -139,10 +165,10 @@ struct ring_buffer *ebpf_ring_buffer__new(int map_fd, ring_buffer_sample_fn samp
     if (rc != 0)
         return libbpf_null(rc);
     uint64_t flags = API_OPTION(opts, flags, 0);
-    if ((flags & ~(uint64_t)EBPF_RINGBUF_FLAG_AUTO_CALLBACK) != 0)
+    if ((flags & ~(uint64_t)(EBPF_RINGBUF_FLAG_AUTO_CALLBACK | EBPF_RINGBUF_FLAG_NO_SPIN)) != 0)
         return libbpf_null(
             ebpf_error(-EINVAL, "ring buffer: unknown flags %#llx", (unsigned long long)flags));
-    return new_ring_buffer(map_fd, sample_cb, ctx, (flags & EBPF_RINGBUF_FLAG_AUTO_CALLBACK) != 0);
+    return new_ring_buffer(map_fd, sample_cb, ctx, flags);
 }
 
 int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sample_cb, void *ctx)
@@ -170,7 +196,8 @@ int ring_buffer__epoll_fd(const struct ring_buffer *rb)
 {
     if (rb == NULL)
         return libbpf_result(ebpf_error(-EINVAL, "ring_buffer__epoll_fd: no ring buffer"));
-    return rb->consumer.epoll_fd;
+    /* The consumer's state changes (it stays armed from now on); the const is libbpf's. */
+    return api_consumer_epoll_fd(&((struct ring_buffer *)(uintptr_t)rb)->consumer);
 }
 
 void ring_buffer__free(struct ring_buffer *rb)

@@ -16,6 +16,7 @@
 #include "api_test_support.h"
 #include "bpf/libbpf.h"
 #include "ebpf_api.h"
+#include "ebpf_map.h"
 #include "ebpf_platform.h"
 
 static struct bpf_object *object;
@@ -205,6 +206,102 @@ static void test_ring_buffer_epoll_fd_and_two_rings(void **state)
     ring_buffer__free(rb);
 }
 
+/* An application that polls first and only then asks for the epoll fd finds it readable once a
+ * record arrives: asking arms the rings (polls alone leave them unarmed between calls). */
+static void test_ring_buffer_epoll_fd_after_polls(void **state)
+{
+    records_t records = {0};
+    struct ring_buffer *rb = ring_buffer__new(map_fd("events"), collect, &records, NULL);
+    struct epoll_event event;
+
+    assert_non_null(rb);
+    run("ring_writer", 1, 0, 1);
+    assert_int_equal(ring_buffer__poll(rb, 5000), 1);
+    assert_int_equal(ring_buffer__poll(rb, 0), 0);
+    run("ring_writer", 2, 0, 1);
+    int epoll_fd = ring_buffer__epoll_fd(rb);
+    assert_int_equal(epoll_wait(epoll_fd, &event, 1, 5000), 1);
+    assert_int_equal(ring_buffer__consume(rb), 1);
+    /* Armed from now on: the next record wakes the fd too. */
+    assert_int_equal(epoll_wait(epoll_fd, &event, 1, 0), 0);
+    run("ring_writer", 3, 0, 1);
+    assert_int_equal(epoll_wait(epoll_fd, &event, 1, 5000), 1);
+    assert_int_equal(ring_buffer__poll(rb, 0), 1);
+    assert_int_equal(records.count, 3);
+    assert_int_equal(records.tags[2], 3);
+    ring_buffer__free(rb);
+}
+
+typedef struct poller {
+    struct ring_buffer *rb;
+    atomic_bool stop;
+} poller_t;
+
+static void *poll_until_stopped(void *argument)
+{
+    poller_t *poller = argument;
+    while (!atomic_load(&poller->stop))
+        ring_buffer__poll(poller->rb, 20);
+    return NULL;
+}
+
+#define BURSTS        20
+#define BURST_RECORDS 100
+
+/* Bursts of records, each starting while the consumer sleeps: the first record of a burst
+ * wakes it (and its spin before sleeping again catches most of the rest). How many wake-ups a
+ * burst costs depends on timing, so it is measured by the benchmark
+ * (event_path.burst256_sleeping_consumer), not asserted here. */
+static void run_bursts(uint64_t flags, uint64_t *wakeups_out)
+{
+    records_t records = {0};
+    struct ebpf_ring_buffer_opts options = {.sz = sizeof(options), .flags = flags};
+    poller_t poller = {.rb = ebpf_ring_buffer__new(map_fd("events"), collect, &records, &options)};
+    ebpf_map_t *map;
+    pthread_t thread;
+
+    assert_non_null(poller.rb);
+    assert_int_equal(ebpf_map_from_fd(map_fd("events"), &map), 0);
+    ebpf_ring_buffer_t *ring = ebpf_map_get_ring_buffer(map);
+    uint64_t wakeups = ebpf_ring_buffer_wakeups(ring);
+    atomic_init(&poller.stop, false);
+    assert_int_equal(pthread_create(&thread, NULL, poll_until_stopped, &poller), 0);
+    for (int burst = 0; burst < BURSTS; burst++) {
+        for (int i = 0; i < 100000 && !ebpf_ring_buffer_consumer_waiting(ring); i++)
+            sched_yield();
+        assert_true(ebpf_ring_buffer_consumer_waiting(ring));
+        /* One test-run of BURST_RECORDS runs: records as fast as the program makes them. */
+        assert_int_equal(run("ring_writer", (uint8_t)burst, 0, BURST_RECORDS), 0);
+        assert_true(wait_for(&records.count, (burst + 1) * BURST_RECORDS));
+    }
+    atomic_store(&poller.stop, true);
+    pthread_join(thread, NULL);
+    *wakeups_out = ebpf_ring_buffer_wakeups(ring) - wakeups;
+    assert_int_equal(records.count, BURSTS * BURST_RECORDS);
+    ebpf_map_release(map);
+    ring_buffer__free(poller.rb);
+}
+
+static void test_ring_buffer_bursts_cost_few_wakeups(void **state)
+{
+    uint64_t spinning, sleeping;
+
+    run_bursts(0, &spinning);
+    run_bursts(EBPF_RINGBUF_FLAG_NO_SPIN, &sleeping);
+    print_message("%llu wake-ups for %d bursts of %d records; %llu without the spin\n",
+                  (unsigned long long)spinning, BURSTS, BURST_RECORDS,
+                  (unsigned long long)sleeping);
+    /* Every burst found the consumer asleep: at least one wake-up each, either way, and every
+     * record arrived (run_bursts checks). */
+    assert_true(spinning >= BURSTS);
+    assert_true(sleeping >= BURSTS);
+
+    struct ebpf_ring_buffer_opts bad = {.sz = sizeof(bad), .flags = 4};
+    records_t unused = {0};
+    assert_null(ebpf_ring_buffer__new(map_fd("events"), collect, &unused, &bad));
+    assert_int_equal(errno, EINVAL);
+}
+
 static void test_ring_buffer_errors(void **state)
 {
     records_t records = {0};
@@ -367,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_ring_buffer_poll_and_consume),
         cmocka_unit_test(test_ring_buffer_poll_wakes_on_a_record),
         cmocka_unit_test(test_ring_buffer_epoll_fd_and_two_rings),
+        cmocka_unit_test(test_ring_buffer_epoll_fd_after_polls),
+        cmocka_unit_test(test_ring_buffer_bursts_cost_few_wakeups),
         cmocka_unit_test(test_ring_buffer_errors),
         cmocka_unit_test(test_ring_buffer_calls_back_by_itself),
         cmocka_unit_test(test_perf_buffer_poll_consume_and_lost),
