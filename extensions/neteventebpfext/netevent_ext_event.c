@@ -7,12 +7,6 @@
 #include "netevent_types.h"
 #include "netevent_ext_private.h"
 
-netevent_ext_statistics_t *netevent_statistics_here(void)
-{
-    uint32_t zero = 0;
-    return ebpf_map_lookup_program(netevent_extension.statistics, &zero);
-}
-
 /* Does a link of this capture type want an event of this type? */
 static bool wants_event(const void *link_state, const void *filter_context)
 {
@@ -33,6 +27,7 @@ static bool wants_event(const void *link_state, const void *filter_context)
 
 typedef struct delivery {
     netevent_ext_statistics_t *statistics;
+    uint32_t cpu; /* the push's CPU claim */
     uint32_t links_wanting;
 } delivery_t;
 
@@ -41,17 +36,15 @@ static void count_result(void *result_context, void *link_state, int rc, uint64_
     delivery_t *delivery = result_context;
     const netevent_link_state_t *link = link_state;
     netevent_ext_link_statistics_t *counters =
-        ebpf_map_lookup_program(netevent_extension.link_statistics, &link->slot);
+        netevent_link_statistics_of(delivery->cpu, link->slot);
 
     delivery->links_wanting++;
     if (rc == 0) {
         delivery->statistics->delivered++;
-        if (counters != NULL)
-            counters->delivered++;
+        counters->delivered++;
     } else {
         delivery->statistics->program_errors++;
-        if (counters != NULL)
-            counters->errors++;
+        counters->errors++;
     }
 }
 
@@ -81,8 +74,8 @@ static int push_event(const netevent_event_info_t *event)
     if (atomic_load_explicit(&extension->bound_providers, memory_order_acquire) == 0)
         return -ENOLINK;
     ebpf_epoch_enter();
-    ebpf_cpu_enter();
-    statistics = netevent_statistics_here();
+    uint32_t cpu = ebpf_cpu_enter();
+    statistics = netevent_statistics_of(cpu);
     statistics->received++;
     if (event == NULL || !well_formed(event->event_data_start, event->event_data_end)) {
         statistics->malformed++;
@@ -109,7 +102,7 @@ static int push_event(const netevent_event_info_t *event)
     }
     netevent_event_md_t context = {bytes, bytes + size};
     uint8_t type = bytes[0];
-    delivery_t delivery = {statistics, 0};
+    delivery_t delivery = {statistics, cpu, 0};
     ebpf_ext_hook_snapshot_invoke(&links, &context, wants_event, &type, count_result, &delivery);
     if (links.attached == 0)
         statistics->unattached++;

@@ -70,12 +70,26 @@ struct ebpf_program {
 typedef struct core_run {
     const ebpf_program_t *program;
     void *context;
+    /* The interpreter runs the current program, so helpers check what it passes them. Native
+     * code was verified and translated from the verified program: its helper arguments are
+     * what the verifier proved, and the checks are skipped. */
+    bool checked;
     ebpf_map_t *extra_maps[CORE_RUN_EXTRA_MAPS];
     uint32_t extra_map_count;
 } core_run_t;
 
-/* The current run, or NULL outside an invocation. */
-core_run_t *core_run_current(void);
+/* The current run, or NULL outside an invocation (only this thread reads or writes it). */
+extern EBPF_HOT_THREAD_LOCAL core_run_t *core_current_run;
+static inline core_run_t *core_run_current(void)
+{
+    return core_current_run;
+}
+/* true when helpers must check their arguments: a checked (interpreted) run, or no run. */
+static inline bool core_run_checks_arguments(void)
+{
+    const core_run_t *run = core_current_run;
+    return run == NULL || run->checked;
+}
 /* True when run (NULL: no checked run) may pass map to helpers: the program names it, or a
  * map-in-map lookup gave it in this run. */
 bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map);

@@ -18,7 +18,7 @@ static bool map_argument_ok(ebpf_map_t *map)
 {
     if (map == NULL)
         return false;
-    if (core_run_knows_map(core_run_current(), map))
+    if (!core_run_checks_arguments() || core_run_knows_map(core_run_current(), map))
         return true;
     (void)ebpf_exec_check_access(map, 1, false); /* marks the run faulted with a message */
     return false;
@@ -26,12 +26,14 @@ static bool map_argument_ok(ebpf_map_t *map)
 
 static bool key_ok(ebpf_map_t *map, const void *key)
 {
-    return ebpf_exec_check_access(key, ebpf_map_get_definition(map)->key_size, false);
+    return !core_run_checks_arguments() ||
+           ebpf_exec_check_access(key, ebpf_map_get_definition(map)->key_size, false);
 }
 
 static bool value_ok(ebpf_map_t *map, const void *value, bool write)
 {
-    return ebpf_exec_check_access(value, ebpf_map_get_definition(map)->value_size, write);
+    return !core_run_checks_arguments() ||
+           ebpf_exec_check_access(value, ebpf_map_get_definition(map)->value_size, write);
 }
 
 static uint64_t map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)

@@ -65,7 +65,7 @@ typedef struct native_run {
 } native_run_t;
 
 /* The innermost native run of this thread; only this thread reads or writes it. */
-static _Thread_local native_run_t *current_native_run;
+static EBPF_HOT_THREAD_LOCAL native_run_t *current_native_run;
 
 int ebpf_native_tail_call_request(const void *target)
 {
@@ -94,34 +94,43 @@ static bool tail_call_requested(void)
     return current_native_run != NULL && current_native_run->tail_call_target != NULL;
 }
 
-/* Calls entry inside a native run and turns its result into the interpreter's. */
-static int run_entry(ebpf_native_entry_t entry, const ebpf_native_runtime_t *runtime, uint64_t r1,
-                     uint64_t r2, uint32_t tail_calls_taken, const char *name,
-                     ebpf_exec_result_t *result)
+/* A native call that failed, in words. Out of line: the event path only takes the success. */
+static __attribute__((noinline, cold)) int native_failure(int rc, const char *name,
+                                                          uint32_t instruction)
 {
-    native_run_t run = {.tail_calls_taken = tail_calls_taken, .outer = current_native_run};
-    ebpf_native_result_t out = {0};
+    switch (rc) {
+    case -EOVERFLOW:
+        return ebpf_error(rc, "%s: instruction %u: local call exceeds %u call levels", name,
+                          instruction, EBPF_NATIVE_MAX_CALL_FRAMES);
+    case -ENOENT:
+        return ebpf_error(rc, "%s: instruction %u: callx of a helper id this program cannot call",
+                          name, instruction);
+    default:
+        return ebpf_error(rc < 0 ? rc : -EINVAL, "%s: instruction %u: native code failed (%d)",
+                          name, instruction, rc);
+    }
+}
+
+/* Calls entry inside a native run and turns its result into the interpreter's. */
+static inline int run_entry(ebpf_native_entry_t entry, const ebpf_native_runtime_t *runtime,
+                            uint64_t r1, uint64_t r2, uint32_t tail_calls_taken, const char *name,
+                            ebpf_exec_result_t *result)
+{
+    native_run_t run = {NULL, tail_calls_taken, current_native_run};
+    ebpf_native_result_t out;
     int rc;
 
+    out.r0 = 0;
+    out.error_instruction = 0;
     current_native_run = &run;
     rc = entry(r1, r2, runtime, &out);
     current_native_run = run.outer;
-    *result = (ebpf_exec_result_t){0};
-    switch (rc) {
-    case 0:
-        result->r0 = out.r0;
-        result->tail_call_target = run.tail_call_target;
-        return 0;
-    case -EOVERFLOW:
-        return ebpf_error(rc, "%s: instruction %u: local call exceeds %u call levels", name,
-                          out.error_instruction, EBPF_NATIVE_MAX_CALL_FRAMES);
-    case -ENOENT:
-        return ebpf_error(rc, "%s: instruction %u: callx of a helper id this program cannot call",
-                          name, out.error_instruction);
-    default:
-        return ebpf_error(rc < 0 ? rc : -EINVAL, "%s: instruction %u: native code failed (%d)",
-                          name, out.error_instruction, rc);
-    }
+    if (rc != 0)
+        return native_failure(rc, name, out.error_instruction);
+    result->r0 = out.r0;
+    result->tail_call_target = run.tail_call_target;
+    result->instructions = 0; /* native code does not count them */
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------

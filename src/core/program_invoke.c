@@ -5,12 +5,7 @@
 
 #include "core_private.h"
 
-static EBPF_HOT_THREAD_LOCAL core_run_t *current_run;
-
-core_run_t *core_run_current(void)
-{
-    return current_run;
-}
+EBPF_HOT_THREAD_LOCAL core_run_t *core_current_run;
 
 bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map)
 {
@@ -29,7 +24,7 @@ bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map)
 
 bool core_run_note_map(ebpf_map_t *map)
 {
-    core_run_t *run = current_run;
+    core_run_t *run = core_current_run;
 
     if (core_run_knows_map(run, map))
         return true;
@@ -74,56 +69,81 @@ static size_t packet_region(const ebpf_program_t *program, void *context,
     return 1;
 }
 
-/* The run itself; the caller is inside an epoch read section and holds a CPU claim. */
-int core_program_invoke_claimed(ebpf_program_t *program, void *context, uint64_t *result)
+/* The interpreter's view of a run: the context and packet regions it may touch, and the maps
+ * of the run for everything else. Built only when a program of the run is interpreted: native
+ * code was verified and runs without these checks. */
+static void checked_environment(core_run_t *run, ebpf_exec_environment_t *environment,
+                                ebpf_exec_region_t regions[2])
 {
-    ebpf_exec_region_t regions[2];
+    const ebpf_program_t *program = run->program;
+    void *context = run->context;
     size_t region_count = 0;
-    ebpf_exec_result_t exec_result;
-    /* Only the header of the run is set: extra_maps (half a kilobyte) is read only up to
-     * extra_map_count, and zeroing it on every invocation was the largest cost of a call. */
-    core_run_t run;
-    run.program = program;
-    run.context = context;
-    run.extra_map_count = 0;
-    core_run_t *outer = current_run;
-    int rc;
 
-    if (program == NULL || result == NULL)
-        return ebpf_error(-EINVAL, "invoke: program and result are required");
     if (context != NULL && program->context_descriptor.size > 0)
         regions[region_count++] =
             (ebpf_exec_region_t){context, (size_t)program->context_descriptor.size, true};
     region_count += packet_region(program, context, &regions[region_count]);
-
-    ebpf_exec_environment_t environment = {
+    *environment = (ebpf_exec_environment_t){
         .regions = regions,
         .region_count = region_count,
         .check_memory = run_owns_memory,
-        .check_memory_cookie = &run,
+        .check_memory_cookie = run,
         .instruction_budget =
             atomic_load_explicit(&program->instruction_budget, memory_order_relaxed),
     };
+}
 
+/* One interpreted program of a run (the first, or a tail call's target). Out of line so the
+ * native path does not carry the environment in its frame. */
+static __attribute__((noinline)) int run_interpreted(core_run_t *run, void *context,
+                                                     uint32_t tail_calls_taken,
+                                                     ebpf_exec_result_t *result)
+{
+    ebpf_exec_region_t regions[2];
+    ebpf_exec_environment_t environment;
+
+    checked_environment(run, &environment, regions);
+    environment.tail_calls_taken = tail_calls_taken;
+    return ebpf_interpreter_run(run->program->interpreter, (uint64_t)(uintptr_t)context, 0,
+                                &environment, result);
+}
+
+/* The run itself; the caller is inside an epoch read section and holds a CPU claim. */
+int core_program_invoke_claimed(ebpf_program_t *program, void *context, uint64_t *result)
+{
+    ebpf_exec_result_t exec_result;
+    uint32_t tail_calls_taken = 0;
+    /* Only the header of the run is set: extra_maps (half a kilobyte) is read only up to
+     * extra_map_count, and zeroing it on every invocation was the largest cost of a call. */
+    core_run_t run;
+    core_run_t *outer;
+    int rc;
+
+    if (program == NULL || result == NULL)
+        return ebpf_error(-EINVAL, "invoke: program and result are required");
     if (program->has_program_type && ebpf_epoch_dereference(&program->binding) == NULL)
         return -ENOLINK; /* the extension of the program's type is not loaded */
-    current_run = &run;
+    run.program = program;
+    run.context = context;
+    run.extra_map_count = 0;
+    outer = core_current_run;
+    core_current_run = &run;
     for (;;) {
         const struct core_native_program *native = ebpf_epoch_dereference(&run.program->native);
+        run.checked = native == NULL;
         if (native != NULL)
-            rc = core_native_invoke(native, context, environment.tail_calls_taken, &exec_result);
+            rc = core_native_invoke(native, context, tail_calls_taken, &exec_result);
         else
-            rc = ebpf_interpreter_run(run.program->interpreter, (uint64_t)(uintptr_t)context, 0,
-                                      &environment, &exec_result);
+            rc = run_interpreted(&run, context, tail_calls_taken, &exec_result);
         if (rc != 0 || exec_result.tail_call_target == NULL)
             break;
         /* The tail-call helper checked the target's type; prog_array slots keep it alive
          * until our read section ends. */
         run.program = exec_result.tail_call_target;
         run.extra_map_count = 0;
-        environment.tail_calls_taken++;
+        tail_calls_taken++;
     }
-    current_run = outer;
+    core_current_run = outer;
 
     if (rc != 0)
         return ebpf_error_prefix(rc, "%s: ", run.program->name);

@@ -251,6 +251,17 @@ void *ebpf_map_array_value_address(ebpf_map_t *map, uint32_t index)
     return slot(as_array(map), 0, index);
 }
 
+int ebpf_map_percpu_array_layout(ebpf_map_t *map, ebpf_percpu_array_layout_t *layout)
+{
+    if (map == NULL || layout == NULL || map->definition.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+        return ebpf_error(-EINVAL, "map layout: %s is not a per-CPU array",
+                          map != NULL ? map->name : "(no map)");
+    array_map_t *array = as_array(map);
+    *layout = (ebpf_percpu_array_layout_t){array->values, array->cpu_stride, array->value_stride,
+                                           array->cpu_count};
+    return 0;
+}
+
 const ebpf_map_ops_t ebpf_array_map_ops = {
     .check = array_check,
     .create = array_create,
