@@ -33,12 +33,13 @@ static int deliver_lost(void *context, uint32_t cpu, uint64_t lost)
 static bool arm_cpus(void *owner)
 {
     struct perf_buffer *pb = owner;
-    bool ready = false;
-    for (uint32_t cpu = 0; cpu < pb->cpu_count; cpu++) {
-        if (ebpf_perf_event_array_wait_prepare(pb->array, cpu))
-            ready = true;
-    }
-    return ready;
+    return ebpf_perf_event_array_wait_prepare_all(pb->array);
+}
+
+static bool cpus_have_data(void *owner)
+{
+    struct perf_buffer *pb = owner;
+    return ebpf_perf_event_array_has_data(pb->array);
 }
 
 static void disarm_cpus(void *owner)
@@ -111,6 +112,7 @@ static struct perf_buffer *new_perf_buffer(int map_fd, size_t page_cnt,
     pb->consumer.arm = arm_cpus;
     pb->consumer.disarm = disarm_cpus;
     pb->consumer.consume = consume_cpus;
+    pb->consumer.has_data = cpus_have_data;
     pb->consumer.automatic = automatic;
     pb->sample = sample;
     pb->lost = lost;

@@ -327,6 +327,30 @@ static void test_wakeup(void **state)
     ebpf_perf_event_array_destroy(array);
 }
 
+/* Announcing every index at once, and the spin's cheap look for data. */
+static void test_wakeup_of_all_indexes(void **state)
+{
+    ebpf_perf_event_array_t *array = make_array(3, PAGE);
+    int fd2 = ebpf_perf_event_array_wakeup_fd(array, 2);
+    seen_t seen = {0};
+
+    assert_false(ebpf_perf_event_array_has_data(array));
+    assert_false(ebpf_perf_event_array_wait_prepare_all(array));
+    assert_int_equal(ebpf_perf_event_array_output(array, 2, "z", 1), 0);
+    assert_true(readable(fd2));
+    assert_true(ebpf_perf_event_array_has_data(array));
+    for (uint32_t cpu = 0; cpu < 3; cpu++)
+        ebpf_perf_event_array_wait_finish(array, cpu);
+    assert_false(readable(fd2));
+    /* Data already there: announcing reports it and signals nobody. */
+    assert_true(ebpf_perf_event_array_wait_prepare_all(array));
+    assert_int_equal(ebpf_perf_event_array_output(array, 2, "y", 1), 0);
+    assert_false(readable(fd2));
+    assert_int_equal(ebpf_perf_event_array_consume(array, 2, on_sample, on_lost, &seen), 2);
+    assert_false(ebpf_perf_event_array_has_data(array));
+    ebpf_perf_event_array_destroy(array);
+}
+
 typedef struct pointer_check {
     const ebpf_perf_event_array_t *array;
     int inside;
@@ -562,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_index_flag_and_size_errors),
         cmocka_unit_test(test_lost_records_are_reported),
         cmocka_unit_test(test_wakeup),
+        cmocka_unit_test(test_wakeup_of_all_indexes),
         cmocka_unit_test(test_contains),
         cmocka_unit_test(test_unclaimed_writers_share_an_index),
         cmocka_unit_test(test_claimed_writers_route_to_their_index),

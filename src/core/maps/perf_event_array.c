@@ -15,8 +15,8 @@
  * never contended; it exists so two threads naming the same index without a claim stay safe.
  * Under the lock the producer reads data_tail (ACQUIRE, pairs with the consumer's RELEASE:
  * the consumer is done reading the space we reuse), writes the record(s) with plain stores,
- * then publishes data_head (SEQ_CST, at least RELEASE: the records are visible before the head
- * that covers them). The authoritative head is a private copy; the shared one is an output.
+ * then publishes data_head (RELEASE: the records are visible before the head that covers
+ * them). The authoritative head is a private copy; the shared one is an output.
  *
  * The consumer reads data_head (ACQUIRE), reads the records up to it, then publishes
  * data_tail (RELEASE).
@@ -27,14 +27,17 @@
  * pending_lost and resets it; as Linux, both are written or neither.
  *
  * Wake-up: the same protocol as the ring buffer engine (see ring_buffer.c). The consumer stores
- * waiting = 1 then loads data_head; the producer stores data_head then loads waiting; all
- * SEQ_CST, so a consumer either sees the new head or is woken through the index's eventfd by
- * the one producer that exchanges waiting back to 0. A consumer that does not announce itself
- * is never signalled, so a busy consumer costs producers no system call.
+ * waiting = 1, runs the heavy side of an asymmetric fence (membarrier), then loads data_head;
+ * the producer stores data_head, runs the light side (a compiler barrier with membarrier, a
+ * full fence without), then loads waiting. So a consumer either sees the new head or is woken
+ * through the index's eventfd by the one producer that exchanges waiting back to 0. A consumer
+ * that does not announce itself is never signalled, so a busy consumer costs producers no
+ * system call. The consumer is always in the array's process (there are no views).
  */
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -65,7 +68,7 @@ typedef struct perf_lost_record {
 typedef struct perf_ring {
     /* Read-only after creation. */
     ebpf_ring_memory_t memory;
-    /* data_head in page 0: published by producers under lock (SEQ_CST). */
+    /* data_head in page 0: published by producers under lock (RELEASE). */
     _Atomic uint64_t *head;
     /* data_tail in page 0: written by the consumer only (RELEASE after reading). */
     _Atomic uint64_t *tail;
@@ -88,7 +91,8 @@ typedef struct perf_ring {
 struct ebpf_perf_event_array {
     uint32_t cpu_count;
     uint32_t data_size;
-    perf_ring_t *rings; /* cpu_count of them, each on its own cache lines */
+    bool asymmetric_wakeup; /* read-only: commits use the light fence (see Wake-up) */
+    perf_ring_t *rings;     /* cpu_count of them, each on its own cache lines */
 };
 
 static void ring_release(perf_ring_t *ring)
@@ -159,6 +163,7 @@ int ebpf_perf_event_array_create(uint32_t cpu_count, uint32_t per_cpu_data_size,
     }
     created->cpu_count = cpu_count;
     created->data_size = per_cpu_data_size;
+    created->asymmetric_wakeup = ebpf_fence_is_asymmetric();
     for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
         created->rings[cpu].memory.fd = -1;
         created->rings[cpu].wakeup_fd = -1;
@@ -267,10 +272,11 @@ int ebpf_perf_event_array_output(ebpf_perf_event_array_t *array, uint64_t flags,
         memset(cursor + SAMPLE_OVERHEAD + size, 0, (size_t)(raw_size - size));
     }
     ring->head_position = head + needed;
-    /* SEQ_CST store, then load of waiting: see the wake-up protocol above. */
-    atomic_store_explicit(ring->head, head + needed, memory_order_seq_cst);
+    /* Store, light fence, load of waiting: see the wake-up protocol above. */
+    atomic_store_explicit(ring->head, head + needed, EBPF_FENCED_ORDER(memory_order_release));
     ebpf_ring_lock_release(&ring->lock);
-    if (atomic_load_explicit(ring->waiting, memory_order_seq_cst) != 0 &&
+    ebpf_fence_light(array->asymmetric_wakeup);
+    if (atomic_load_explicit(ring->waiting, EBPF_FENCED_ORDER(memory_order_relaxed)) != 0 &&
         atomic_exchange_explicit(ring->waiting, 0, memory_order_relaxed) != 0)
         signal_consumer(ring);
     return 0;
@@ -417,22 +423,64 @@ out:
     return result != 0 ? result : count;
 }
 
-bool ebpf_perf_event_array_wait_prepare(ebpf_perf_event_array_t *array, uint32_t cpu)
+/* After waiting = 1 and the heavy fence: true (and waiting back to 0) when data is there. */
+static bool ready_after_announcing(perf_ring_t *ring)
 {
-    perf_ring_t *ring;
-    uint64_t tail, head;
-
-    if (cpu >= array->cpu_count)
-        return true; /* nothing to sleep for: let the caller's consume report the bad index */
-    ring = &array->rings[cpu];
-    /* SEQ_CST store then load: see the wake-up protocol above. */
-    atomic_store_explicit(ring->waiting, 1, memory_order_seq_cst);
-    tail = atomic_load_explicit(ring->tail, memory_order_relaxed);
-    head = atomic_load_explicit(ring->head, memory_order_seq_cst);
+    uint64_t tail = atomic_load_explicit(ring->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(ring->head, EBPF_FENCED_ORDER(memory_order_acquire));
     if (head == tail)
         return false;
     atomic_store_explicit(ring->waiting, 0, memory_order_relaxed);
     return true;
+}
+
+/* The consumer's side of the fence. Producers are threads of this process, which
+ * membarrier(PRIVATE_EXPEDITED) always reaches once registered; it cannot fail then. */
+static void heavy_fence(const ebpf_perf_event_array_t *array)
+{
+    if (ebpf_fence_heavy(array->asymmetric_wakeup) != 0) {
+        ebpf_log(EBPF_LOG_ERROR, "perf event array: %s", ebpf_last_error());
+        abort(); /* a lost wake-up would hang the consumer silently */
+    }
+}
+
+bool ebpf_perf_event_array_wait_prepare(ebpf_perf_event_array_t *array, uint32_t cpu)
+{
+    perf_ring_t *ring;
+
+    if (cpu >= array->cpu_count)
+        return true; /* nothing to sleep for: let the caller's consume report the bad index */
+    ring = &array->rings[cpu];
+    /* Store, heavy fence, loads: see the wake-up protocol above. */
+    atomic_store_explicit(ring->waiting, 1, EBPF_FENCED_ORDER(memory_order_relaxed));
+    heavy_fence(array);
+    return ready_after_announcing(ring);
+}
+
+bool ebpf_perf_event_array_wait_prepare_all(ebpf_perf_event_array_t *array)
+{
+    bool ready = false;
+
+    for (uint32_t cpu = 0; cpu < array->cpu_count; cpu++)
+        atomic_store_explicit(array->rings[cpu].waiting, 1,
+                              EBPF_FENCED_ORDER(memory_order_relaxed));
+    heavy_fence(array); /* one for every index */
+    for (uint32_t cpu = 0; cpu < array->cpu_count; cpu++) {
+        if (ready_after_announcing(&array->rings[cpu]))
+            ready = true;
+    }
+    return ready;
+}
+
+bool ebpf_perf_event_array_has_data(const ebpf_perf_event_array_t *array)
+{
+    for (uint32_t cpu = 0; cpu < array->cpu_count; cpu++) {
+        const perf_ring_t *ring = &array->rings[cpu];
+        if (atomic_load_explicit(ring->head, memory_order_acquire) !=
+            atomic_load_explicit(ring->tail, memory_order_relaxed))
+            return true;
+    }
+    return false;
 }
 
 void ebpf_perf_event_array_wait_finish(ebpf_perf_event_array_t *array, uint32_t cpu)

@@ -72,6 +72,10 @@ int ebpf_perf_event_array_consume(ebpf_perf_event_array_t *array, uint32_t cpu,
  * is already there (do not sleep); otherwise sleep on the wakeup fd, then call wait_finish. A
  * producer signals only a CPU index whose consumer announced it is going to sleep. */
 bool ebpf_perf_event_array_wait_prepare(ebpf_perf_event_array_t *array, uint32_t cpu);
+/* wait_prepare for every CPU index at once (one fence for all): true when one has data. */
+bool ebpf_perf_event_array_wait_prepare_all(ebpf_perf_event_array_t *array);
+/* true when some CPU index holds unconsumed records (loads only: for a consumer's spin). */
+bool ebpf_perf_event_array_has_data(const ebpf_perf_event_array_t *array);
 void ebpf_perf_event_array_wait_finish(ebpf_perf_event_array_t *array, uint32_t cpu);
 
 #ifdef __cplusplus
