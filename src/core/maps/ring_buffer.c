@@ -291,32 +291,34 @@ static inline uint64_t record_size(uint64_t payload)
     return (payload + EBPF_RING_BUFFER_HEADER_SIZE + 7) & ~(uint64_t)7;
 }
 
+/* How far past what a reservation needs advance_pending looks, so that it runs once per
+ * PENDING_LOOKAHEAD bytes of records rather than once per record (its call was a twentieth of a
+ * record's cost). The headers it passes are the ones the next reservations overwrite. */
+#define PENDING_LOOKAHEAD 4096u
+
 /* Moves pending_position over committed records until a reservation ending at end keeps within
- * one lap of it; false when a busy record is in the way. Called under reserve_lock. Stopping as
- * soon as the bound holds keeps the scan to the header just ahead of the new record, a line the
- * producer is about to write anyway. */
+ * one lap of it (and up to PENDING_LOOKAHEAD further when those records are committed too);
+ * false when a busy record is in the way of end itself. Called under reserve_lock. */
 static bool advance_pending(ebpf_ring_buffer_t *ring, uint64_t producer, uint64_t end)
 {
     uint64_t mask = ring->consumer.mask;
     uint64_t pending = ring->pending_position;
-    bool clear = true;
-    while (end - pending > mask) {
+    uint64_t lookahead = mask / 4 < PENDING_LOOKAHEAD ? mask / 4 : PENDING_LOOKAHEAD;
+    while (end + lookahead - pending > mask && pending != producer) {
         ring_record_header_t *header =
             (ring_record_header_t *)(ring->consumer.data + (pending & mask));
         uint32_t length = atomic_load_explicit(&header->length, memory_order_acquire);
         uint64_t size = record_size(length & ~EBPF_RING_BUFFER_DISCARD_BIT);
         /* Busy, or a length no producer wrote (shared memory scribbled on): fail safe. */
-        if ((length & EBPF_RING_BUFFER_BUSY_BIT) || size > producer - pending) {
-            clear = false;
+        if ((length & EBPF_RING_BUFFER_BUSY_BIT) || size > producer - pending)
             break;
-        }
         pending += size;
     }
     ring->pending_position = pending;
-    return clear;
+    return end - pending <= mask;
 }
 
-static int ring_full(ebpf_ring_buffer_t *ring, uint64_t size)
+static __attribute__((noinline, cold)) int ring_full(ebpf_ring_buffer_t *ring, uint64_t size)
 {
     atomic_fetch_add_explicit(&ring->dropped, 1, memory_order_relaxed);
     return ebpf_error(-ENOSPC, "ring buffer full: record of %llu bytes dropped",
@@ -324,13 +326,15 @@ static int ring_full(ebpf_ring_buffer_t *ring, uint64_t size)
 }
 
 /* 0 and *header, -EINVAL when size can never fit, -ENOSPC when full (counted). */
-static inline int reserve_record(ebpf_ring_buffer_t *ring, uint64_t size,
-                                 ring_record_header_t **reserved)
+/* Inlined into output, reserve and submit: it is most of a record's cost, and the calls around it
+ * were a fifth of it (measured with callgrind on the event path). */
+static inline __attribute__((always_inline)) int
+reserve_record(ebpf_ring_buffer_t *ring, uint64_t size, ring_record_header_t **reserved)
 {
     uint64_t mask = ring->consumer.mask;
     uint64_t length = record_size(size);
     uint64_t consumer, producer, end, offset;
-    ring_record_header_t *header;
+    ring_record_header_t *header = NULL;
 
     if (size > EBPF_RING_BUFFER_MAX_RECORD_SIZE || length > mask)
         return ebpf_error(-EINVAL, "ring buffer: a record of %llu bytes can never fit in %llu",
@@ -365,7 +369,7 @@ full:
     return ring_full(ring, size);
 }
 
-static void signal_consumer(ebpf_ring_buffer_t *ring)
+static __attribute__((noinline)) void signal_consumer(ebpf_ring_buffer_t *ring)
 {
     uint64_t one = 1;
     atomic_fetch_add_explicit(&ring->wakeups, 1, memory_order_relaxed);
@@ -374,8 +378,8 @@ static void signal_consumer(ebpf_ring_buffer_t *ring)
     }
 }
 
-static inline void commit_record(ebpf_ring_buffer_t *ring, ring_record_header_t *header,
-                                 bool discard, uint64_t flags)
+static inline __attribute__((always_inline)) void
+commit_record(ebpf_ring_buffer_t *ring, ring_record_header_t *header, bool discard, uint64_t flags)
 {
     uint32_t length = atomic_load_explicit(&header->length, memory_order_relaxed);
     uint32_t committed = length & ~EBPF_RING_BUFFER_BUSY_BIT;
@@ -408,7 +412,7 @@ static inline void commit_record(ebpf_ring_buffer_t *ring, ring_record_header_t 
 
 void *ebpf_ring_buffer_reserve(ebpf_ring_buffer_t *ring, uint64_t size, uint64_t flags)
 {
-    ring_record_header_t *header;
+    ring_record_header_t *header = NULL;
     if (flags != 0) {
         ebpf_error(-EINVAL, "ring buffer reserve: flags 0x%llx (must be 0)",
                    (unsigned long long)flags);
@@ -434,7 +438,7 @@ void ebpf_ring_buffer_discard(ebpf_ring_buffer_t *ring, void *record, uint64_t f
 int ebpf_ring_buffer_output(ebpf_ring_buffer_t *ring, const void *data, uint64_t size,
                             uint64_t flags)
 {
-    ring_record_header_t *header;
+    ring_record_header_t *header = NULL;
     int err;
     if (flags & ~(uint64_t)(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP))
         return ebpf_error(-EINVAL, "ring buffer output: unknown flags 0x%llx",
@@ -590,7 +594,7 @@ out:
 static bool consumer_wait_prepare(ring_consumer_t *ring)
 {
     uint64_t consumer, producer;
-    ring_record_header_t *header;
+    ring_record_header_t *header = NULL;
     bool asymmetric = (atomic_load_explicit(ring->producer_flags, memory_order_relaxed) &
                        EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC) != 0;
 
