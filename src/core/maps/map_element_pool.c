@@ -105,7 +105,7 @@ static uint8_t *carve(ebpf_element_pool_t *pool)
            (pool->carved++ - pool->chunk_first[count - 1]) * pool->element_size;
 }
 
-void *ebpf_element_pool_take(ebpf_element_pool_t *pool)
+void *ebpf_element_pool_take_bounded(ebpf_element_pool_t *pool, uint64_t carve_limit)
 {
     uint8_t *element;
 
@@ -114,11 +114,26 @@ void *ebpf_element_pool_take(ebpf_element_pool_t *pool)
     if (element != NULL) {
         UNPOISON(element + pool->header_size, pool->element_size - pool->header_size);
         memcpy(&pool->free_list, element, sizeof(void *));
-    } else if (pool->grows) {
+    } else if (pool->grows && pool->carved < carve_limit) {
         element = carve(pool);
     }
     pthread_mutex_unlock(&pool->lock);
     return element;
+}
+
+void *ebpf_element_pool_take(ebpf_element_pool_t *pool)
+{
+    return ebpf_element_pool_take_bounded(pool, UINT64_MAX);
+}
+
+uint64_t ebpf_element_pool_carved(ebpf_element_pool_t *pool)
+{
+    uint64_t carved;
+
+    pthread_mutex_lock(&pool->lock);
+    carved = pool->carved;
+    pthread_mutex_unlock(&pool->lock);
+    return carved;
 }
 
 void ebpf_element_pool_give(ebpf_element_pool_t *pool, void *element)

@@ -43,6 +43,12 @@ void ebpf_element_pool_destroy(ebpf_element_pool_t *pool);
 /* A free element (contents undefined except the header, which the caller rewrites), or NULL
  * when every element is in use or pending, or a new chunk could not be allocated. */
 void *ebpf_element_pool_take(ebpf_element_pool_t *pool);
+/* As ebpf_element_pool_take, but carves a never-used element only while fewer than
+ * carve_limit have been carved: a caller that can reuse an element it holds tries that before
+ * the pool grows past the size it needs. */
+void *ebpf_element_pool_take_bounded(ebpf_element_pool_t *pool, uint64_t carve_limit);
+/* Elements carved so far (the pool's footprint in elements). */
+uint64_t ebpf_element_pool_carved(ebpf_element_pool_t *pool);
 /* Gives an element back; no reader may still reach it. */
 void ebpf_element_pool_give(ebpf_element_pool_t *pool, void *element);
 /* The element holding [p, p + n), or NULL. Lock-free. */

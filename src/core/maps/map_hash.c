@@ -1,4 +1,31 @@
-/* Hash maps (plain, per-CPU, LRU, LRU per-CPU): lock-free readers, striped-lock writers, epochs. */
+/* Hash maps (plain, per-CPU, LRU, LRU per-CPU): lock-free readers, striped-lock writers, epochs.
+ *
+ * Reuse of unlinked elements. A replaced, deleted or evicted element normally returns to the
+ * pool after an epoch grace period, so no reader sees it change. But a program's read section
+ * may be long (test-run holds one over all its runs, a provider over a batch) and no grace
+ * period ends while it is open, so a program replacing keys in a loop would run the pool dry.
+ * As Linux's preallocated hash maps do with their per-CPU extra elements, every CPU claim
+ * keeps one spare element: a program's replace that finds no element past its grace period
+ * takes the spare of its claim and leaves the element it replaced there instead, for the next
+ * replace on that claim. Replaces of existing keys then never need more than max_entries + the
+ * extra elements, however long the section. (Deletes and inserts still use only elements past
+ * their grace period, plus the LRU victim.)
+ *
+ * What readers get:
+ * - Memory: a pointer from a lookup stays inside the map's element memory for the whole read
+ *   section (element memory returns to the allocator only when the map is freed).
+ * - Programs: the pointer shows the key's value at lookup time, unless the key is replaced
+ *   meanwhile and a later replace on the same claim reuses the element as its spare (only when
+ *   no element past its grace period is free), or the LRU evicts the key: the pointer then
+ *   shows a newer value, possibly of another key, possibly mid-write. So it is with Linux's
+ *   preallocated hash maps, whose extra and freed elements are reused without waiting for RCU.
+ * - User space (lookup, lookup-and-delete, iteration) copies under the element's sequence
+ *   count: a value or key it returns is whole and belongs to the key asked for.
+ * - Lookups never miss a key that stays in the map, nor match a key half written: a walker
+ *   standing on an element that is refilled sees its sequence move, and one that may have
+ *   followed a reused element past part of its chain sees its stripe's reuse count move; both
+ *   start the bucket again.
+ * Per-CPU values of an existing key change in place, as Linux, without the sequence count. */
 #include <string.h>
 
 #include "map_hash.h"
@@ -11,14 +38,21 @@
 #define POOL_EXHAUSTED (-EAGAIN)
 
 struct ebpf_hash_element {
-    void *pool_link; /* the pool's while the element is free */
+    union {
+        void *pool_link;             /* the pool's while the element is free */
+        ebpf_epoch_work_t free_work; /* while it waits for its grace period */
+    };
     /* Next element of the chain or the chain's nulls marker; see ebpf_hash_table_t. */
     ebpf_hash_element_t *_Atomic next;
-    ebpf_epoch_work_t free_work;
     ebpf_hash_table_t *table;
-    /* Written while the element is unreachable or under its stripe lock (LRU reuse); atomic
-     * because the LRU clock reads it without the lock. */
+    /* Written while the element is unlinked, by the one thread that took it; atomic because
+     * the LRU clock and walkers on a reused element read it without the lock. */
     _Atomic uint32_t hash;
+    /* Even while key, value, hash and next are stable; odd while the thread that took the
+     * element fills it. Only unlinked elements are filled, so a walker that starts at a
+     * bucket head never sees it odd; one that reached a reused element (spare or LRU victim)
+     * by a stale link sees it change and starts again. */
+    _Atomic uint32_t sequence;
     /* 1 while linked in a chain; changed only under the stripe lock of that chain. */
     _Atomic uint8_t live;
     /* LRU second chance: set by lookups, cleared by the clock hand. */
@@ -33,6 +67,119 @@ static uint8_t *key_of(const ebpf_hash_table_t *table, ebpf_hash_element_t *elem
 static uint8_t *value_of(const ebpf_hash_table_t *table, ebpf_hash_element_t *element)
 {
     return (uint8_t *)element + table->value_offset;
+}
+
+/* Keys and values are read by lock-free walkers while a program may refill a reused
+ * element, so both sides go word by word through atomics (release stores, acquire loads: a
+ * reader that sees a word of a refill also sees the odd sequence that preceded it). The key
+ * and value areas are 8-aligned and padded to whole words. */
+static inline uint64_t load_word(const uint8_t *p)
+{
+    return atomic_load_explicit((const _Atomic uint64_t *)(const void *)p, memory_order_acquire);
+}
+
+static inline void store_word(uint8_t *p, uint64_t word)
+{
+    atomic_store_explicit((_Atomic uint64_t *)(void *)p, word, memory_order_release);
+}
+
+/* The last size (< 8) bytes of a key or value as a zero-padded word, in memory order (what
+ * a memcpy into the word gives). Shifts rather than a copy of variable size, which compilers
+ * turn into a library call on paths that otherwise move one or two words. */
+static inline uint64_t partial_word(const uint8_t *bytes, size_t size)
+{
+    uint64_t word = 0;
+
+    for (size_t i = 0; i < size; i++) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        word |= (uint64_t)bytes[i] << (8 * i);
+#else
+        word |= (uint64_t)bytes[i] << (56 - 8 * i);
+#endif
+    }
+    return word;
+}
+
+static inline void copy_from_element(void *destination, const uint8_t *source, size_t size)
+{
+    uint8_t *out = destination;
+    size_t i = 0;
+
+    for (; i + 8 <= size; i += 8) {
+        uint64_t word = load_word(source + i);
+        memcpy(out + i, &word, 8);
+    }
+    if (i < size) {
+        uint8_t padded[8];
+        uint64_t word = load_word(source + i);
+        memcpy(padded, &word, 8);
+        for (size_t j = 0; i + j < size; j++)
+            out[i + j] = padded[j];
+    }
+}
+
+/* Writes size bytes and zeroes the padding up to the next word. */
+static inline void copy_to_element(uint8_t *destination, const void *source, size_t size)
+{
+    const uint8_t *in = source;
+    size_t i = 0;
+
+    for (; i + 8 <= size; i += 8) {
+        uint64_t word;
+        memcpy(&word, in + i, 8);
+        store_word(destination + i, word);
+    }
+    if (i < size)
+        store_word(destination + i, partial_word(in + i, size - i));
+}
+
+static void zero_element(uint8_t *destination, size_t size)
+{
+    for (size_t i = 0; i < size; i += 8)
+        store_word(destination + i, 0);
+}
+
+/* A key ready for word-by-word comparison (stored keys are zero-padded to whole words). */
+typedef struct wanted_key {
+    const uint8_t *bytes;
+    uint32_t whole; /* bytes in whole words */
+    uint64_t tail;  /* the partial last word, zero-padded */
+} wanted_key_t;
+
+static inline wanted_key_t want(const ebpf_hash_table_t *table, const void *key)
+{
+    wanted_key_t wanted = {key, table->key_size & ~7u, 0};
+
+    wanted.tail = partial_word(wanted.bytes + wanted.whole, table->key_size - wanted.whole);
+    return wanted;
+}
+
+static inline bool key_equal(const ebpf_hash_table_t *table, ebpf_hash_element_t *element,
+                             const wanted_key_t *wanted)
+{
+    const uint8_t *stored = key_of(table, element);
+
+    for (uint32_t i = 0; i < wanted->whole; i += 8) {
+        uint64_t word;
+        memcpy(&word, wanted->bytes + i, 8);
+        if (load_word(stored + i) != word)
+            return false;
+    }
+    return wanted->whole == table->key_size || load_word(stored + wanted->whole) == wanted->tail;
+}
+
+/* The writer of an element that readers may still reach brackets its changes with these. */
+static uint32_t refill_begin(ebpf_hash_element_t *element)
+{
+    /* Never-used memory may hold anything: start from the even value below it. */
+    uint32_t sequence = atomic_load_explicit(&element->sequence, memory_order_relaxed) & ~1u;
+    atomic_store_explicit(&element->sequence, sequence + 1, memory_order_relaxed);
+    return sequence + 2;
+}
+
+static void refill_end(ebpf_hash_element_t *element, uint32_t sequence)
+{
+    atomic_store_explicit(&element->sequence, sequence, memory_order_release);
 }
 
 static ebpf_hash_element_t *nulls_marker(uint32_t bucket)
@@ -79,41 +226,68 @@ static uint32_t hash_key(const ebpf_hash_table_t *table, const void *key)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static pthread_mutex_t *stripe_of(ebpf_hash_table_t *table, uint32_t bucket)
+static ebpf_hash_stripe_t *stripe_of(ebpf_hash_table_t *table, uint32_t bucket)
 {
     return &table->stripes[bucket & table->stripe_mask];
 }
 
-/* Reader search; caller inside a read section. */
-static ebpf_hash_element_t *find(ebpf_hash_table_t *table, const void *key, uint32_t hash)
+/* Reader search; caller inside a read section. *sequence receives the element's sequence
+ * count, under which its key matched (user-side copies check it again afterwards). */
+static ebpf_hash_element_t *find(ebpf_hash_table_t *table, const void *key, uint32_t hash,
+                                 uint32_t *sequence)
 {
-    uint32_t bucket = hash & table->bucket_mask;
+    uint32_t bucket = hash & table->bucket_mask, reuses;
+    _Atomic uint32_t *stripe_reuses = &stripe_of(table, bucket)->reuses;
+    wanted_key_t wanted = want(table, key);
     ebpf_hash_element_t *element;
 
-    for (;;) {
-        element = ebpf_epoch_dereference(&table->buckets[bucket]);
-        while (!is_nulls(element)) {
-            if (atomic_load_explicit(&element->hash, memory_order_relaxed) == hash &&
-                memcmp(key_of(table, element), key, table->key_size) == 0)
-                return element;
-            element = ebpf_epoch_dereference(&element->next);
+restart:
+    reuses = atomic_load_explicit(stripe_reuses, memory_order_acquire);
+    element = ebpf_epoch_dereference(&table->buckets[bucket]);
+    while (!is_nulls(element)) {
+        uint32_t seen = atomic_load_explicit(&element->sequence, memory_order_acquire);
+        bool match = (seen & 1u) == 0 &&
+                     atomic_load_explicit(&element->hash, memory_order_acquire) == hash &&
+                     key_equal(table, element, &wanted);
+        ebpf_hash_element_t *next = ebpf_epoch_dereference(&element->next);
+        /* Refilled while we looked: its key and its link may be another chain's now. The
+         * loads above are acquire, so this one cannot pass them. */
+        if ((seen & 1u) != 0 ||
+            atomic_load_explicit(&element->sequence, memory_order_relaxed) != seen)
+            goto restart;
+        if (match) {
+            *sequence = seen;
+            return element;
         }
-        /* An LRU element reused for another bucket led us off our chain: start again. */
-        if (nulls_bucket(element) == bucket)
-            return NULL;
+        element = next;
     }
+    /* A reused element led us off our chain, or maybe past part of it: start again. (The
+     * loads above are acquire, so the second read of reuses cannot pass them.) */
+    if (nulls_bucket(element) != bucket ||
+        atomic_load_explicit(stripe_reuses, memory_order_relaxed) != reuses)
+        goto restart;
+    return NULL;
 }
 
-/* Writer search under the bucket's stripe lock: the element and the link that points to it. */
+/* Whether the element was refilled since its sequence count read `sequence`. Called after
+ * acquire loads of its contents, which it cannot pass. */
+static bool refilled_since(ebpf_hash_element_t *element, uint32_t sequence)
+{
+    return atomic_load_explicit(&element->sequence, memory_order_relaxed) != sequence;
+}
+
+/* Writer search under the bucket's stripe lock: the element and the link that points to it.
+ * Linked elements are never refilled, so their keys hold still under the lock. */
 static ebpf_hash_element_t *find_locked(ebpf_hash_table_t *table, const void *key, uint32_t hash,
                                         ebpf_hash_element_t *_Atomic **link)
 {
     ebpf_hash_element_t *_Atomic *slot = &table->buckets[hash & table->bucket_mask];
+    wanted_key_t wanted = want(table, key);
     ebpf_hash_element_t *element;
 
     for (element = atomic_load(slot); !is_nulls(element); element = atomic_load(slot)) {
         if (atomic_load_explicit(&element->hash, memory_order_relaxed) == hash &&
-            memcmp(key_of(table, element), key, table->key_size) == 0) {
+            key_equal(table, element, &wanted)) {
             *link = slot;
             return element;
         }
@@ -148,6 +322,18 @@ static void retire(ebpf_hash_table_t *table, ebpf_hash_element_t *element)
     ebpf_map_defer(&table->map, &element->free_work, element_free_after_grace);
 }
 
+/* The spare slot of the calling program's CPU claim, or NULL: user space, no claim, per-CPU
+ * values (replaced in place) or values holding references (those wait for a grace period). */
+static ebpf_hash_element_t **spare_slot(ebpf_hash_table_t *table, bool program)
+{
+    uint32_t cpu;
+
+    if (!program || table->percpu || table->value_released != NULL)
+        return NULL;
+    cpu = ebpf_cpu_claimed();
+    return cpu < ebpf_cpu_count() ? &table->spares[cpu] : NULL;
+}
+
 /* Clock (second chance) eviction: unlinks and returns a live element not looked up since the
  * hand last passed it, or NULL after two turns without one. Holds no lock on entry. */
 static ebpf_hash_element_t *lru_evict(ebpf_hash_table_t *table)
@@ -169,19 +355,19 @@ static ebpf_hash_element_t *lru_evict(ebpf_hash_table_t *table)
         }
         hash = atomic_load(&element->hash);
         bucket = hash & table->bucket_mask;
-        pthread_mutex_lock(stripe_of(table, bucket));
+        pthread_mutex_lock(&stripe_of(table, bucket)->lock);
         /* Still linked in the chain of this bucket (it may have moved since we looked)? */
         if (atomic_load(&element->live) && atomic_load(&element->hash) == hash) {
             for (slot = &table->buckets[bucket]; !is_nulls(atomic_load(slot));
                  slot = &atomic_load(slot)->next) {
                 if (atomic_load(slot) == element) {
                     unlink_element(table, slot, element);
-                    pthread_mutex_unlock(stripe_of(table, bucket));
+                    pthread_mutex_unlock(&stripe_of(table, bucket)->lock);
                     return element;
                 }
             }
         }
-        pthread_mutex_unlock(stripe_of(table, bucket));
+        pthread_mutex_unlock(&stripe_of(table, bucket)->lock);
     }
     return NULL;
 }
@@ -194,13 +380,13 @@ static void write_value(ebpf_hash_table_t *table, ebpf_hash_element_t *element, 
     uint8_t *area = value_of(table, element);
 
     if (!table->percpu) {
-        memcpy(area, value, table->value_size);
+        copy_to_element(area, value, table->value_size);
     } else if (user) {
-        memcpy(area, value, table->value_stride * table->cpu_count);
+        copy_to_element(area, value, table->value_stride * table->cpu_count);
     } else {
         if (fresh)
-            memset(area, 0, table->value_stride * table->cpu_count);
-        memcpy(area + cpu * table->value_stride, value, table->value_size);
+            zero_element(area, table->value_stride * table->cpu_count);
+        copy_to_element(area + cpu * table->value_stride, value, table->value_size);
     }
 }
 
@@ -220,16 +406,26 @@ static bool reserve_entry(ebpf_hash_table_t *table)
     return true;
 }
 
-/* Takes a free element for a new value; with none free, an LRU map reuses its victim at
- * once, as Linux does (a reader still holding the victim may then see the new contents). */
-static ebpf_hash_element_t *take_element(ebpf_hash_table_t *table, ebpf_hash_element_t **spare)
+/* An element for a new value, best first: one past its grace period (or a never-used one,
+ * up to the preallocated size); the LRU victim just evicted; for a replace, the claim's
+ * spare; a new one from a pool that grows. The victim and the spare may still be read by
+ * someone (see the top of this file). */
+static ebpf_hash_element_t *take_element(ebpf_hash_table_t *table, ebpf_hash_element_t **victim,
+                                         ebpf_hash_element_t **spare, bool *reused)
 {
-    ebpf_hash_element_t *element = ebpf_element_pool_take(&table->pool);
+    ebpf_hash_element_t *element = ebpf_element_pool_take_bounded(&table->pool, table->carve_limit);
 
-    if (element == NULL && *spare != NULL) {
+    *reused = element == NULL && (*victim != NULL || (spare != NULL && *spare != NULL));
+    if (element == NULL && *victim != NULL) {
+        element = *victim;
+        *victim = NULL;
+    }
+    if (element == NULL && spare != NULL) {
         element = *spare;
         *spare = NULL;
     }
+    if (element == NULL && table->pool.grows)
+        element = ebpf_element_pool_take(&table->pool);
     return element;
 }
 
@@ -237,23 +433,26 @@ static void fill_element(ebpf_hash_table_t *table, ebpf_hash_element_t *element,
                          const void *key, const void *value, bool user, uint32_t cpu)
 {
     element->table = table;
-    atomic_store_explicit(&element->hash, hash, memory_order_relaxed);
+    atomic_store_explicit(&element->hash, hash, memory_order_release);
     /* New elements start unreferenced, so a burst of inserts evicts them before elements
      * that were looked up (Linux puts them on its inactive list). */
     atomic_store_explicit(&element->referenced, 0, memory_order_relaxed);
-    memcpy(key_of(table, element), key, table->key_size);
+    copy_to_element(key_of(table, element), key, table->key_size);
     write_value(table, element, value, user, cpu, true);
 }
 
-/* Stores under the stripe lock. *retired receives an element to retire after unlocking. */
+/* Stores under the stripe lock. spare: the claim's spare slot (program side) or NULL. *victim
+ * may be consumed; *retired receives the element the store unlinked. */
 static int store_locked(ebpf_hash_table_t *table, const void *key, uint32_t hash, const void *value,
                         uint64_t flags, bool user, uint32_t cpu, ebpf_hash_element_t **spare,
-                        ebpf_hash_element_t **retired)
+                        ebpf_hash_element_t **victim, ebpf_hash_element_t **retired)
 {
     uint32_t bucket = hash & table->bucket_mask;
     ebpf_hash_element_t *_Atomic *link = NULL;
     ebpf_hash_element_t *old = find_locked(table, key, hash, &link);
     ebpf_hash_element_t *fresh;
+    uint32_t sequence;
+    bool reused;
 
     if (old != NULL && flags == BPF_NOEXIST)
         return -EEXIST;
@@ -267,7 +466,8 @@ static int store_locked(ebpf_hash_table_t *table, const void *key, uint32_t hash
     if (old == NULL && !reserve_entry(table))
         return -E2BIG;
 
-    fresh = take_element(table, spare);
+    /* Only replaces use the spare: each gives an element back to refill it. */
+    fresh = take_element(table, victim, old != NULL ? spare : NULL, &reused);
     if (fresh == NULL) {
         /* Never write a live value in place: a program may be reading it (or adding to it
          * atomically) through a pointer from lookup. The caller waits for a grace period or
@@ -276,15 +476,22 @@ static int store_locked(ebpf_hash_table_t *table, const void *key, uint32_t hash
             atomic_fetch_sub_explicit(&table->count, 1, memory_order_relaxed);
         return POOL_EXHAUSTED;
     }
+    /* Before the refill's release stores, which carry it to walkers that see any of them. */
+    if (reused)
+        atomic_fetch_add_explicit(&stripe_of(table, bucket)->reuses, 1, memory_order_relaxed);
+    sequence = refill_begin(fresh);
     fill_element(table, fresh, hash, key, value, user, cpu);
     atomic_store(&fresh->live, 1);
     if (old == NULL) {
         atomic_store(&fresh->next, atomic_load(&table->buckets[bucket]));
+        refill_end(fresh, sequence);
         ebpf_epoch_publish(&table->buckets[bucket], fresh);
         return 0;
     }
-    /* Replace: readers see the old value or the new one, never a mix. */
+    /* Replace in old's place: a lookup finds old or fresh, never neither, and readers of a
+     * pointer to old keep the old value (unless old is reused later, see the top). */
     atomic_store(&fresh->next, atomic_load(&old->next));
+    refill_end(fresh, sequence);
     ebpf_epoch_publish(link, fresh);
     atomic_store(&old->live, 0);
     if (table->value_released != NULL)
@@ -297,9 +504,10 @@ static int store(ebpf_hash_table_t *table, const void *key, const void *value, u
                  bool user)
 {
     uint32_t hash = hash_key(table, key);
-    pthread_mutex_t *stripe = stripe_of(table, hash & table->bucket_mask);
-    ebpf_hash_element_t *spare = NULL, *retired = NULL;
-    uint32_t cpu = 0;
+    ebpf_hash_stripe_t *stripe = stripe_of(table, hash & table->bucket_mask);
+    ebpf_hash_element_t *victim = NULL, *retired = NULL;
+    ebpf_hash_element_t **spare = spare_slot(table, !user);
+    uint32_t cpu = 0, sequence;
     int err;
 
     if (table->percpu && !user) {
@@ -311,19 +519,23 @@ static int store(ebpf_hash_table_t *table, const void *key, const void *value, u
         atomic_load_explicit(&table->count, memory_order_relaxed) >= table->max_entries) {
         bool present;
         ebpf_epoch_enter();
-        present = find(table, key, hash) != NULL;
+        present = find(table, key, hash, &sequence) != NULL;
         ebpf_epoch_exit();
         /* Evict outside the stripe lock: the victim's stripe may be another one. */
         if (!present)
-            spare = lru_evict(table);
+            victim = lru_evict(table);
     }
-    pthread_mutex_lock(stripe);
-    err = store_locked(table, key, hash, value, flags, user, cpu, &spare, &retired);
-    pthread_mutex_unlock(stripe);
-    if (retired != NULL)
+    pthread_mutex_lock(&stripe->lock);
+    err = store_locked(table, key, hash, value, flags, user, cpu, spare, &victim, &retired);
+    pthread_mutex_unlock(&stripe->lock);
+    /* The replaced element refills the spare this replace took (or one a growing pool has
+     * not given yet); otherwise it waits for its grace period. */
+    if (retired != NULL && spare != NULL && *spare == NULL)
+        *spare = retired;
+    else if (retired != NULL)
         retire(table, retired);
-    if (spare != NULL)
-        retire(table, spare);
+    if (victim != NULL)
+        retire(table, victim);
     return err;
 }
 
@@ -363,7 +575,8 @@ int ebpf_hash_table_update_user(ebpf_hash_table_t *table, const void *key, const
 
 uint8_t *ebpf_hash_table_lookup(ebpf_hash_table_t *table, const void *key)
 {
-    ebpf_hash_element_t *element = find(table, key, hash_key(table, key));
+    uint32_t sequence;
+    ebpf_hash_element_t *element = find(table, key, hash_key(table, key), &sequence);
 
     if (element == NULL)
         return NULL;
@@ -375,46 +588,63 @@ uint8_t *ebpf_hash_table_lookup(ebpf_hash_table_t *table, const void *key)
 static void copy_out(ebpf_hash_table_t *table, ebpf_hash_element_t *element, void *value)
 {
     if (table->percpu)
-        memcpy(value, value_of(table, element), table->value_stride * table->cpu_count);
+        copy_from_element(value, value_of(table, element), table->value_stride * table->cpu_count);
     else
-        memcpy(value, value_of(table, element), table->value_size);
+        copy_from_element(value, value_of(table, element), table->value_size);
 }
 
 int ebpf_hash_table_delete(ebpf_hash_table_t *table, const void *key, void *value)
 {
     uint32_t hash = hash_key(table, key);
-    pthread_mutex_t *stripe = stripe_of(table, hash & table->bucket_mask);
+    ebpf_hash_stripe_t *stripe = stripe_of(table, hash & table->bucket_mask);
     ebpf_hash_element_t *_Atomic *link = NULL;
     ebpf_hash_element_t *element;
 
-    pthread_mutex_lock(stripe);
+    pthread_mutex_lock(&stripe->lock);
     element = find_locked(table, key, hash, &link);
     if (element == NULL) {
-        pthread_mutex_unlock(stripe);
+        pthread_mutex_unlock(&stripe->lock);
         return -ENOENT;
     }
     if (value != NULL)
         copy_out(table, element, value);
     unlink_element(table, link, element);
-    pthread_mutex_unlock(stripe);
+    pthread_mutex_unlock(&stripe->lock);
     retire(table, element);
     return 0;
 }
 
+/* Copies the key of an element reached by a link; false when the element was being refilled
+ * or was refilled meanwhile (the caller starts again). */
+static bool copy_key(ebpf_hash_table_t *table, ebpf_hash_element_t *element, void *out)
+{
+    uint32_t sequence = atomic_load_explicit(&element->sequence, memory_order_acquire);
+
+    if ((sequence & 1u) != 0)
+        return false;
+    copy_from_element(out, key_of(table, element), table->key_size);
+    return !refilled_since(element, sequence);
+}
+
 int ebpf_hash_table_get_next_key(ebpf_hash_table_t *table, const void *key, void *next_key)
 {
-    uint32_t bucket = 0;
+    uint32_t bucket, sequence;
     ebpf_hash_element_t *element;
     int err = -ENOENT;
 
     ebpf_epoch_enter();
+restart:
+    bucket = 0;
     if (key != NULL) {
         uint32_t hash = hash_key(table, key);
-        element = find(table, key, hash);
+        element = find(table, key, hash, &sequence);
         if (element != NULL) {
             ebpf_hash_element_t *next = ebpf_epoch_dereference(&element->next);
+            if (refilled_since(element, sequence))
+                goto restart;
             if (!is_nulls(next)) {
-                memcpy(next_key, key_of(table, next), table->key_size);
+                if (!copy_key(table, next, next_key))
+                    goto restart;
                 err = 0;
                 goto out;
             }
@@ -425,7 +655,8 @@ int ebpf_hash_table_get_next_key(ebpf_hash_table_t *table, const void *key, void
     for (; bucket <= table->bucket_mask; bucket++) {
         element = ebpf_epoch_dereference(&table->buckets[bucket]);
         if (!is_nulls(element)) {
-            memcpy(next_key, key_of(table, element), table->key_size);
+            if (!copy_key(table, element, next_key))
+                goto restart;
             err = 0;
             goto out;
         }
@@ -440,9 +671,10 @@ out:
 
 static uint64_t extra_elements(uint32_t max_entries)
 {
-    /* Linux keeps one spare element per CPU for replacements. Ours wait a grace period
-     * before reuse, so programs replacing or re-inserting keys of a nearly full map need
-     * more: 1/16 of the map, at least 16. */
+    /* Linux keeps one spare element per CPU for replacements, and so do we (the spares of
+     * the CPU claims). Unlinked elements otherwise wait a grace period before reuse, so
+     * replacing or re-inserting keys of a nearly full map needs more, to keep reusing spares
+     * rare: 1/16 of the map, at least 16. */
     uint64_t waiting = max_entries / 16 < 16 ? 16 : max_entries / 16;
     return ebpf_cpu_count() + waiting;
 }
@@ -507,7 +739,7 @@ static uint64_t next_seed(void)
 static void destroy_stripes(ebpf_hash_table_t *table, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++)
-        pthread_mutex_destroy(&table->stripes[i]);
+        pthread_mutex_destroy(&table->stripes[i].lock);
     ebpf_free(table->stripes);
 }
 
@@ -541,9 +773,11 @@ int ebpf_hash_table_create(const ebpf_map_definition_t *definition, const char *
     atomic_init(&table->count, 0);
     atomic_init(&table->clock_hand, 0);
     element_size = table->value_offset + table->value_stride * table->cpu_count;
-    /* Without preallocation the pool grows as needed; the count alone bounds live entries. */
-    capacity = preallocate ? definition->max_entries + extra_elements(definition->max_entries)
-                           : UINT64_MAX / element_size;
+    /* Without preallocation the pool grows as needed; the count alone bounds live entries.
+     * Past the preallocated size, a replace takes its claim's spare before the pool grows, so
+     * replaces in one long read section do not grow it without end. */
+    table->carve_limit = definition->max_entries + extra_elements(definition->max_entries);
+    capacity = preallocate ? table->carve_limit : UINT64_MAX / element_size;
 
     table->buckets = ebpf_allocate_array(buckets, sizeof(*table->buckets));
     if (table->buckets == NULL) {
@@ -560,21 +794,35 @@ int ebpf_hash_table_create(const ebpf_map_definition_t *definition, const char *
         return ebpf_error(-ENOMEM, "map '%s': cannot allocate bucket locks", name);
     }
     for (uint32_t i = 0; i < stripes; i++) {
-        if (pthread_mutex_init(&table->stripes[i], NULL) != 0) {
+        atomic_init(&table->stripes[i].reuses, 0);
+        if (pthread_mutex_init(&table->stripes[i].lock, NULL) != 0) {
             destroy_stripes(table, i);
             ebpf_free(table->buckets);
             ebpf_free(table);
             return ebpf_error(-ENOMEM, "map '%s': cannot create bucket locks", name);
         }
     }
+    table->spares = ebpf_allocate_array(ebpf_cpu_count(), sizeof(*table->spares));
+    if (table->spares == NULL) {
+        destroy_stripes(table, (uint32_t)stripes);
+        ebpf_free(table->buckets);
+        ebpf_free(table);
+        return ebpf_error(-ENOMEM, "map '%s': cannot allocate the spare element slots", name);
+    }
     err = ebpf_element_pool_init(&table->pool, (size_t)element_size, table->key_offset, capacity,
                                  preallocate, name);
     if (err != 0) {
+        ebpf_free(table->spares);
         destroy_stripes(table, (uint32_t)stripes);
         ebpf_free(table->buckets);
         ebpf_free(table);
         return err;
     }
+    /* Preallocated: the spares come out of the extra elements now, as Linux's. A growing
+     * pool fills them as programs replace (see store). */
+    if (preallocate && !percpu)
+        for (uint32_t i = 0; i < ebpf_cpu_count(); i++)
+            table->spares[i] = ebpf_element_pool_take(&table->pool);
     *out = table;
     return 0;
 }
@@ -588,7 +836,9 @@ void ebpf_hash_table_destroy(ebpf_hash_table_t *table)
                 table->value_released(table, value_of(table, element));
         }
     }
+    /* Spares live in the pool's chunks: nothing to free one by one. */
     ebpf_element_pool_destroy(&table->pool);
+    ebpf_free(table->spares);
     destroy_stripes(table, table->stripe_mask + 1);
     ebpf_free(table->buckets);
     ebpf_free(table);
@@ -689,12 +939,17 @@ static int hash_delete_program(ebpf_map_t *map, const void *key)
 static int hash_lookup_user(ebpf_map_t *map, const void *key, void *value)
 {
     ebpf_hash_table_t *table = as_table(map);
+    uint32_t hash = hash_key(table, key), sequence;
     ebpf_hash_element_t *element;
 
     ebpf_epoch_enter();
-    element = find(table, key, hash_key(table, key));
-    if (element != NULL)
-        copy_out(table, element, value);
+    /* A program may reuse the element while we copy: then the copy may mix values, and
+     * the key may be gone or elsewhere, so look again. */
+    do {
+        element = find(table, key, hash, &sequence);
+        if (element != NULL)
+            copy_out(table, element, value);
+    } while (element != NULL && refilled_since(element, sequence));
     ebpf_epoch_exit();
     if (element == NULL)
         return ebpf_error(-ENOENT, "map '%s': no such key", map->name);
