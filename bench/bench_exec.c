@@ -15,43 +15,22 @@
 #include "netevent_ext_program_info.h"
 #include "netevent_types.h"
 
-/* ns per run of program over data: repeat runs in calls of at most chunk runs each (retval:
- * the sum over calls). */
-static int time_test_run_chunked(struct bpf_program *program, const uint8_t *data, size_t size,
-                                 uint32_t repeat, uint32_t chunk, double *ns, uint32_t *retval)
-{
-    uint64_t elapsed = 0;
-    uint32_t sum = 0;
-    for (uint32_t done = 0; done < repeat; done += chunk) {
-        uint32_t runs = repeat - done < chunk ? repeat - done : chunk;
-        LIBBPF_OPTS(bpf_test_run_opts, options, .data_in = data, .data_size_in = (uint32_t)size,
-                    .repeat = runs);
-        uint64_t start = bench_now_ns();
-        int rc = bpf_prog_test_run_opts(bpf_program__fd(program), &options);
-        elapsed += bench_now_ns() - start;
-        if (rc != 0)
-            return ebpf_error_prefix(rc, "test run of %s: ", bpf_program__name(program));
-        sum += options.retval;
-        /* Untimed: lets the elements this call replaced return to the map's pool. */
-        if (chunk < repeat)
-            ebpf_epoch_barrier();
-    }
-    *ns = (double)elapsed / (double)repeat;
-    if (retval != NULL)
-        *retval = sum;
-    return 0;
-}
-
+/* ns per run of program over data, in one test-run of repeat runs (retval: the last run's). */
 static int time_test_run(struct bpf_program *program, const uint8_t *data, size_t size,
                          uint32_t repeat, double *ns, uint32_t *retval)
 {
-    return time_test_run_chunked(program, data, size, repeat, repeat, ns, retval);
+    LIBBPF_OPTS(bpf_test_run_opts, options, .data_in = data, .data_size_in = (uint32_t)size,
+                .repeat = repeat);
+    uint64_t start = bench_now_ns();
+    int rc = bpf_prog_test_run_opts(bpf_program__fd(program), &options);
+    uint64_t elapsed = bench_now_ns() - start;
+    if (rc != 0)
+        return ebpf_error_prefix(rc, "test run of %s: ", bpf_program__name(program));
+    *ns = (double)elapsed / (double)repeat;
+    if (retval != NULL)
+        *retval = options.retval;
+    return 0;
 }
-
-/* Test-run holds one epoch read section over all its runs, so the elements a hash update
- * replaces cannot be recycled until the call returns: calls of this many runs stay within the
- * map's spare elements (1024 entries, half full: 512 + 64 spares free). */
-#define HASH_UPDATE_CHUNK 32
 
 /* ---- execution ---- */
 
@@ -195,26 +174,20 @@ static int run_map_programs(const char *object_name, const char *kind)
         ring_repeat = repeat;
     bench_build_event(event, sizeof(event), 1);
     for (unsigned run = 0; run < n && rc == 0; run++) {
-        double chunked_empty_ns = 0;
         rc = time_test_run(empty, event, sizeof(event), repeat, &empty_ns[run], NULL);
-        if (rc == 0)
-            rc = time_test_run_chunked(empty, event, sizeof(event), repeat, HASH_UPDATE_CHUNK,
-                                       &chunked_empty_ns, NULL);
         for (size_t p = 0; p < PROGRAMS && rc == 0; p++) {
             bool ring_program = strncmp(map_programs[p], "Ringbuf", 7) == 0;
-            bool chunked = strcmp(map_programs[p], "HashUpdate") == 0 ||
-                           strcmp(map_programs[p], "LruHashUpdate") == 0;
             uint32_t failures = 0;
-            rc = time_test_run_chunked(
-                programs[p], event, sizeof(event), ring_program ? ring_repeat : repeat,
-                chunked ? HASH_UPDATE_CHUNK : repeat, &ns[p][run], &failures);
+            /* One test-run holds one read section over all its runs: hash updates replace
+             * keys through the CPU claim's spare element (map_hash.c). */
+            rc = time_test_run(programs[p], event, sizeof(event),
+                               ring_program ? ring_repeat : repeat, &ns[p][run], &failures);
             /* Lookups return the sum of what they found; the others, their failures. */
             if (rc == 0 && strstr(map_programs[p], "Lookup") == NULL && failures != 0)
                 rc = ebpf_error(-EIO, "%s: %u operations failed", map_programs[p], failures);
             if (ring_program)
                 ring_buffer__consume(ring);
-            ns[p][run] =
-                (ns[p][run] - (chunked ? chunked_empty_ns : empty_ns[run])) / BENCH_MAP_OPS;
+            ns[p][run] = (ns[p][run] - empty_ns[run]) / BENCH_MAP_OPS;
         }
     }
     if (rc == 0) {
