@@ -34,8 +34,9 @@ extern "C" {
 #define EBPF_NATIVE_METADATA_NAME   ebpf_native_module_metadata
 #define EBPF_NATIVE_METADATA_SYMBOL "ebpf_native_module_metadata"
 /* "bpf2cmod" in memory on a little-endian machine. */
-#define EBPF_NATIVE_MAGIC          UINT64_C(0x646f6d6332667062)
-#define EBPF_NATIVE_FORMAT_VERSION 1
+#define EBPF_NATIVE_MAGIC UINT64_C(0x646f6d6332667062)
+/* 2: the runtime has the array layouts of the maps (inlined array lookups). */
+#define EBPF_NATIVE_FORMAT_VERSION 2
 /* SHA-256 of the program information (see ebpf_native_program_info_hash). */
 #define EBPF_NATIVE_HASH_SIZE 32
 
@@ -71,6 +72,18 @@ typedef struct ebpf_native_result {
 typedef int (*ebpf_native_entry_t)(uint64_t r1, uint64_t r2, const ebpf_native_runtime_t *runtime,
                                    ebpf_native_result_t *result);
 
+/* Where an array map (BPF_MAP_TYPE_ARRAY or PERCPU_ARRAY) keeps its values, for lookups the
+ * code makes itself instead of calling bpf_map_lookup_elem, as Linux's JIT inlines them: the
+ * value at index i of CPU index c is at base + c * cpu_stride + i * value_stride. base is NULL
+ * for a map of another type (the code then calls the helper). */
+typedef struct ebpf_native_array {
+    uint8_t *base;
+    uint64_t value_stride;
+    uint64_t cpu_stride; /* 0 for a plain array */
+    uint32_t max_entries;
+    uint32_t cpu_count; /* CPU indexes of a per-CPU array; 1 for a plain array */
+} ebpf_native_array_t;
+
 /* Filled by the loader, read-only for the code. */
 struct ebpf_native_runtime {
     /* The functions of the program's helpers, in the order of its helper_ids. */
@@ -87,6 +100,10 @@ struct ebpf_native_runtime {
     bool (*tail_call_requested)(void);
     /* The loader's own. */
     void *owner;
+    /* Per map of the module, as maps (NULL when the loader has none: every lookup calls the
+     * helper), and the CPU index the running invocation holds (ebpf_cpu_claimed). */
+    const ebpf_native_array_t *arrays;
+    uint32_t (*cpu_claimed)(void);
 };
 
 /* A slot of a program array or map-in-map the object fills itself: target_index is a program
@@ -173,6 +190,29 @@ EBPF_NATIVE_MEMORY_ACCESS(16)
 EBPF_NATIVE_MEMORY_ACCESS(32)
 EBPF_NATIVE_MEMORY_ACCESS(64)
 #undef EBPF_NATIVE_MEMORY_ACCESS
+
+/* bpf_map_lookup_elem on map (an index into runtime->maps) with the key at key: the helper's
+ * result without calling it when the map is an array. helper and map_pointer: the call to make
+ * otherwise. */
+static inline uint64_t ebpf_native_array_lookup(const ebpf_native_runtime_t *runtime, uint32_t map,
+                                                uint64_t key, ebpf_helper_function_t helper,
+                                                uint64_t map_pointer)
+{
+    const ebpf_native_array_t *array = runtime->arrays != NULL ? &runtime->arrays[map] : NULL;
+    if (array == NULL || array->base == NULL)
+        return helper(map_pointer, key, 0, 0, 0);
+    uint32_t index = ebpf_native_load_u32(key);
+    if (index >= array->max_entries)
+        return 0;
+    uintptr_t value = (uintptr_t)array->base + (uintptr_t)index * array->value_stride;
+    if (array->cpu_stride != 0) {
+        uint32_t cpu = runtime->cpu_claimed();
+        if (cpu >= array->cpu_count)
+            return 0; /* no CPU claim: as the helper */
+        value += (uintptr_t)cpu * array->cpu_stride;
+    }
+    return (uint64_t)value;
+}
 
 static inline uint64_t ebpf_native_udiv64(uint64_t a, uint64_t b)
 {

@@ -55,10 +55,9 @@ static int netevent_start(const char *parameters)
                        sizeof(netevent_ext_link_statistics_t), NETEVENT_MAX_LINKS, "netevent_links",
                        NETEVENT_LINK_STATISTICS_PIN_NAME, &extension->link_statistics);
     if (rc == 0)
-        rc = ebpf_map_percpu_array_layout(extension->statistics, &extension->statistics_layout);
+        rc = ebpf_map_array_layout(extension->statistics, &extension->statistics_layout);
     if (rc == 0)
-        rc = ebpf_map_percpu_array_layout(extension->link_statistics,
-                                          &extension->link_statistics_layout);
+        rc = ebpf_map_array_layout(extension->link_statistics, &extension->link_statistics_layout);
     if (rc == 0)
         rc = create_map(BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(netevent_ext_link_slot_t),
                         NETEVENT_MAX_LINKS, "netevent_slots", NETEVENT_LINK_SLOTS_PIN_NAME,

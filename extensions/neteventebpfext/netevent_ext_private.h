@@ -25,8 +25,8 @@ typedef struct netevent_extension {
     ebpf_map_t *push_events;             /* RINGBUF of bpf_netevent_push_event */
     /* Where statistics and link_statistics keep each CPU's values (set at start, fixed while
      * the maps live): the event path adds to them without a map lookup per event. */
-    ebpf_percpu_array_layout_t statistics_layout;
-    ebpf_percpu_array_layout_t link_statistics_layout;
+    ebpf_array_layout_t statistics_layout;
+    ebpf_array_layout_t link_statistics_layout;
     /* lock guards attached_links, slot_used, started and the netevent NPI client registration.
      * The client registers only once started: providers push as soon as it binds, and the event
      * path needs every field set by start. */
@@ -54,7 +54,7 @@ void netevent_link_detach(void *context, void *state);
 /* The statistics of CPU index cpu (the caller's claim, from ebpf_cpu_enter). */
 static inline netevent_ext_statistics_t *netevent_statistics_of(uint32_t cpu)
 {
-    const ebpf_percpu_array_layout_t *layout = &netevent_extension.statistics_layout;
+    const ebpf_array_layout_t *layout = &netevent_extension.statistics_layout;
     return (netevent_ext_statistics_t *)(layout->base + cpu * layout->cpu_stride);
 }
 
@@ -68,7 +68,7 @@ static inline netevent_ext_statistics_t *netevent_statistics_here(void)
 static inline netevent_ext_link_statistics_t *netevent_link_statistics_of(uint32_t cpu,
                                                                           uint32_t slot)
 {
-    const ebpf_percpu_array_layout_t *layout = &netevent_extension.link_statistics_layout;
+    const ebpf_array_layout_t *layout = &netevent_extension.link_statistics_layout;
     return (netevent_ext_link_statistics_t *)(layout->base + cpu * layout->cpu_stride +
                                               slot * layout->value_stride);
 }

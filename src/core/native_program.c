@@ -44,6 +44,7 @@ struct ebpf_native_module {
     core_native_program_t **native;
     uint64_t *maps;
     uint64_t *map_values;
+    ebpf_native_array_t *arrays; /* layouts of the array maps, for inlined lookups */
 };
 
 struct ebpf_native_program {
@@ -850,6 +851,8 @@ static int build_native(ebpf_native_module_t *module, ebpf_program_t *program,
         .find_helper = core_find_helper,
         .tail_call_requested = tail_call_requested,
         .owner = native,
+        .arrays = module->arrays,
+        .cpu_claimed = ebpf_cpu_claimed,
     };
     *out = native;
     return 0;
@@ -866,10 +869,12 @@ static void release_attachment(ebpf_native_module_t *module, uint32_t count)
     ebpf_free(module->programs);
     ebpf_free(module->maps);
     ebpf_free(module->map_values);
+    ebpf_free(module->arrays);
     module->native = NULL;
     module->programs = NULL;
     module->maps = NULL;
     module->map_values = NULL;
+    module->arrays = NULL;
 }
 
 int ebpf_native_module_attach(ebpf_native_module_t *module, ebpf_program_t *const *programs,
@@ -896,14 +901,25 @@ int ebpf_native_module_attach(ebpf_native_module_t *module, ebpf_program_t *cons
     module->maps = ebpf_allocate_array(table->map_count ? table->map_count : 1, sizeof(uint64_t));
     module->map_values =
         ebpf_allocate_array(table->map_count ? table->map_count : 1, sizeof(uint64_t));
+    module->arrays =
+        ebpf_allocate_array(table->map_count ? table->map_count : 1, sizeof(*module->arrays));
     if (module->programs == NULL || module->native == NULL || module->maps == NULL ||
-        module->map_values == NULL) {
+        module->map_values == NULL || module->arrays == NULL) {
         release_attachment(module, 0);
         return ebpf_error(-ENOMEM, "native module %s: out of memory", module->name);
     }
     for (uint32_t m = 0; m < table->map_count; m++) {
         module->maps[m] = (uint64_t)(uintptr_t)maps[m];
         module->map_values[m] = (uint64_t)(uintptr_t)ebpf_map_array_value_address(maps[m], 0);
+        /* The map the object gave, whatever the module declared (a pinned map it reused may
+         * differ): arrays get a layout, others a NULL base, so their lookups call the helper. */
+        uint32_t type = ebpf_map_get_definition(maps[m])->type;
+        ebpf_array_layout_t layout;
+        if ((type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) &&
+            ebpf_map_array_layout(maps[m], &layout) == 0)
+            module->arrays[m] =
+                (ebpf_native_array_t){layout.base, layout.value_stride, layout.cpu_stride,
+                                      layout.max_entries, layout.cpu_count};
     }
     for (; built < table->program_count && rc == 0; built++)
         rc =

@@ -242,6 +242,28 @@ int reads_past_packet(core_test_context_t *context)
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* Array lookups at the key the context gives, in range or not (native code inlines them):
+ * bit 0 when counters has the key, bit 1 when per_cpu has it; each value found grows by 1 and
+ * the counters value goes back in the context. */
+SEC("core_test")
+int array_lookup_bounds(core_test_context_t *context)
+{
+    __u32 key = (__u32)context->value;
+    int found = 0;
+    __u64 *counter = bpf_map_lookup_elem(&counters, &key);
+    if (counter) {
+        *counter += 1;
+        context->value = *counter;
+        found |= 1;
+    }
+    __u64 *mine = bpf_map_lookup_elem(&per_cpu, &key);
+    if (mine) {
+        *mine += 1;
+        found |= 2;
+    }
+    return found;
+}
+
 /* For the concurrency test: count into a hash element that user space deletes at random. */
 SEC("core_test")
 int table_touch(core_test_context_t *context)

@@ -201,6 +201,30 @@ static void test_inner_map_through_map_in_map(void **state)
     assert_int_equal(value, 200);
 }
 
+static void test_array_lookup_bounds(void **state)
+{
+    uint8_t byte = 0;
+    core_test_context_t context = {.value = 3};
+    ebpf_program_t *p = program(state, "array_lookup_bounds");
+
+    /* counters has 4 entries, per_cpu 1. */
+    assert_int_equal(run(p, &byte, 1, &context), 1);
+    assert_int_equal(context.value, 1);
+    context.value = 3;
+    assert_int_equal(run(p, &byte, 1, &context), 1);
+    assert_int_equal(context.value, 2);
+    context.value = 0;
+    assert_int_equal(run(p, &byte, 1, &context), 3);
+    context.value = 4;
+    assert_int_equal(run(p, &byte, 1, &context), 0);
+    assert_int_equal(context.value, 4);
+    context.value = UINT32_MAX;
+    assert_int_equal(run(p, &byte, 1, &context), 0);
+    /* The key is the low 32 bits: 1 << 32 is key 0. */
+    context.value = UINT64_C(1) << 32;
+    assert_int_equal(run(p, &byte, 1, &context), 3);
+}
+
 static void test_misc_helpers_and_type_helper(void **state)
 {
     core_test_context_t context = {0};
@@ -353,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_stack_and_tail_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inner_map_through_map_in_map, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_lookup_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_helpers_and_type_helper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_perf_event_output_with_packet_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checked_interpreter_stops_out_of_bounds, setup,

@@ -191,6 +191,10 @@ static size_t scenario(const fixture_t *f, const ebpf_object_t *object, outcome_
         run(f, object, "table_touch", &one, 1, value, &outcomes[n++]);
     for (uint64_t value = 0; value < 3; value++)
         run(f, object, "ring_sequence", &one, 1, value << 32 | value, &outcomes[n++]);
+    /* In range, at the end of each array, past it, and far past it (inlined lookups). */
+    static const uint64_t keys[] = {0, 1, 3, 4, 5, UINT32_MAX, UINT64_C(1) << 32};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        run(f, object, "array_lookup_bounds", &one, 1, keys[i], &outcomes[n++]);
     return n;
 }
 

@@ -253,7 +253,8 @@ static void test_truncated_table_refused(void **state)
           "#include <stdint.h>\n"
           "__attribute__((visibility(\"default\"))) const struct {\n"
           "    uint64_t magic; uint16_t version; uint16_t reserved; uint32_t size;\n"
-          "} ebpf_native_module_metadata = {0x646f6d6332667062ull, 1, 0, 4096};\n",
+          "} ebpf_native_module_metadata = {0x646f6d6332667062ull, " EBPF_STRINGIFY(
+              EBPF_NATIVE_FORMAT_VERSION) ", 0, 4096};\n",
           module, sizeof(module));
     expect_open_refused(module, "truncated metadata table");
     /* The header claims more than the symbol holds. */

@@ -409,6 +409,9 @@ typedef struct emitter {
     char statement[512];
     char note[160]; /* added to the instruction's comment */
     bool failed;
+    /* The module map r1 holds here (an ld_imm64 of it earlier in the same basic block, r1 not
+     * written since), or -1: lets a bpf_map_lookup_elem of an array be inlined. */
+    int32_t r1_map;
 } emitter_t;
 
 /* Sets the statement of the current instruction. */
@@ -737,6 +740,18 @@ static void emit_call(emitter_t *e, const struct bpf_insn *insn)
     uint32_t slot = 0;
     while (slot < plan->helper_count && plan->helper_ids[slot] != (uint32_t)insn->imm)
         slot++;
+    if (insn->src_reg == 0 && insn->imm == BPF_FUNC_map_lookup_elem && e->r1_map >= 0) {
+        uint32_t type = plan->module->maps[e->r1_map].type;
+        if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+            /* As Linux's JIT inlines array lookups: the value's address without the call
+             * (ebpf_native_array_lookup falls back to it if the map given at load is no
+             * array). */
+            say(e, "r0 = ebpf_native_array_lookup(runtime, %d, r2, helpers[%u], r1);", e->r1_map,
+                slot);
+            snprintf(e->note, sizeof(e->note), "inlined: an array");
+            return;
+        }
+    }
     snprintf(call, sizeof(call), "r0 = helpers[%u](r1, r2, r3, r4, r5);", slot);
     const ebpf_helper_prototype_t *prototype =
         bpf2c_program_helper(plan->program, (uint32_t)insn->imm);
@@ -863,6 +878,35 @@ static void emit_source_line(emitter_t *e, const ebpf_elf_line_info_t *line,
     fprintf(e->out, "    /* %s:%u: %s */\n", file, line->line, start);
 }
 
+/* The map r1 holds after insn (see emitter_t.r1_map): an ld_imm64 of a map into r1 sets it;
+ * anything that may write r1 (or leave the block: calls, exits, jumps) forgets it. Stores and
+ * conditional jumps (whose fall-through stays in the block) keep it. */
+static int32_t r1_map_after(const emitter_t *e, const struct bpf_insn *insn)
+{
+    uint8_t class = BPF_CLASS(insn->code);
+
+    if (insn->code == LDDW_CODE)
+        return insn->dst_reg == 1 ? (insn->src_reg == BPF_PSEUDO_MAP_FD ? insn->imm : -1)
+                                  : e->r1_map;
+    switch (class) {
+    case BPF_ST:
+        return e->r1_map;
+    case BPF_STX:
+        return BPF_MODE(insn->code) == BPF_MEM ? e->r1_map : -1; /* atomics may write a reg */
+    case BPF_LDX:
+    case BPF_ALU:
+    case BPF_ALU64:
+        return insn->dst_reg == 1 ? -1 : e->r1_map;
+    case BPF_JMP:
+    case BPF_JMP32: {
+        uint8_t op = BPF_OP(insn->code);
+        return op == BPF_CALL || op == BPF_EXIT || op == BPF_JA ? -1 : e->r1_map;
+    }
+    default:
+        return -1;
+    }
+}
+
 static void emit_instruction(emitter_t *e, const struct bpf_insn *insn)
 {
     switch (BPF_CLASS(insn->code)) {
@@ -890,7 +934,7 @@ int bpf2c_emit_program(const program_plan_t *plan, FILE *out)
     const struct bpf_insn *code = program->instructions;
     const ebpf_elf_line_info_t *previous_line = NULL;
     uint32_t frames = plan->has_local_calls ? EBPF_NATIVE_MAX_CALL_FRAMES : 1;
-    emitter_t e = {.out = out, .plan = plan};
+    emitter_t e = {.out = out, .plan = plan, .r1_map = -1};
     char disassembly[128], comment[320];
 
     fprintf(out,
@@ -942,15 +986,22 @@ int bpf2c_emit_program(const program_plan_t *plan, FILE *out)
             if (strpbrk(file, "\"\\") == NULL)
                 fprintf(out, "#line %u \"%s\"\n", line->line, file);
         }
+        if (plan->label[pc])
+            e.r1_map = -1; /* reached from elsewhere: r1 may hold anything */
         emit_instruction(&e, insn);
+        e.r1_map = r1_map_after(&e, insn);
         ebpf_disassemble(code, program->instruction_count, pc, disassembly, sizeof(disassembly));
         comment_text(disassembly, comment, sizeof(comment));
         if (BPF_CLASS(insn->code) == BPF_JMP && BPF_OP(insn->code) == BPF_CALL &&
             insn->src_reg == 0 && BPF_SRC(insn->code) == BPF_K) {
             const ebpf_helper_prototype_t *prototype =
                 bpf2c_program_helper(program, (uint32_t)insn->imm);
-            if (prototype != NULL && prototype->name != NULL && prototype->name[0] != '\0')
-                snprintf(e.note, sizeof(e.note), "%s", prototype->name);
+            if (prototype != NULL && prototype->name != NULL && prototype->name[0] != '\0') {
+                char how[32]; /* what emit_call said of the call, e.g. "inlined: an array" */
+                snprintf(how, sizeof(how), "%.31s", e.note);
+                snprintf(e.note, sizeof(e.note), "%.96s%s%s", prototype->name, how[0] ? ", " : "",
+                         how);
+            }
         }
         if (e.note[0] != '\0') {
             size_t used = strlen(comment);

@@ -150,17 +150,19 @@ bool ebpf_map_owns_memory(const ebpf_map_t *map, const void *p, size_t n, bool w
 /* Direct value access (ld_imm64 BPF_PSEUDO_MAP_VALUE, global data): the value at index of a
  * BPF_MAP_TYPE_ARRAY, or NULL for another type or an index out of range. */
 void *ebpf_map_array_value_address(ebpf_map_t *map, uint32_t index);
-/* Where a BPF_MAP_TYPE_PERCPU_ARRAY keeps its values, fixed for the map's life: CPU index c's
- * value at index i is at base + c * cpu_stride + i * value_stride, for c < cpu_count. For the
- * map's owner on a hot path that holds a CPU claim (an extension's own counters): no lookup
- * per access. -EINVAL for another type. */
-typedef struct ebpf_percpu_array_layout {
+/* Where a BPF_MAP_TYPE_ARRAY or PERCPU_ARRAY keeps its values, fixed for the map's life: the
+ * value at index i of CPU index c is at base + c * cpu_stride + i * value_stride, for
+ * i < max_entries and c < cpu_count (1, and cpu_stride 0, for a plain array). For hot paths
+ * that need no lookup per access: an extension's own per-CPU counters (under its CPU claim),
+ * native code's inlined array lookups. -EINVAL for another type. */
+typedef struct ebpf_array_layout {
     uint8_t *base;
     uint64_t cpu_stride;
     uint64_t value_stride;
     uint32_t cpu_count;
-} ebpf_percpu_array_layout_t;
-int ebpf_map_percpu_array_layout(ebpf_map_t *map, ebpf_percpu_array_layout_t *layout);
+    uint32_t max_entries;
+} ebpf_array_layout_t;
+int ebpf_map_array_layout(const ebpf_map_t *map, ebpf_array_layout_t *layout);
 
 /* Ring engines behind BPF_MAP_TYPE_RINGBUF and BPF_MAP_TYPE_PERF_EVENT_ARRAY (NULL for other
  * types). The ring buffer exists from creation. The perf event array's per-CPU rings exist

@@ -251,14 +251,17 @@ void *ebpf_map_array_value_address(ebpf_map_t *map, uint32_t index)
     return slot(as_array(map), 0, index);
 }
 
-int ebpf_map_percpu_array_layout(ebpf_map_t *map, ebpf_percpu_array_layout_t *layout)
+int ebpf_map_array_layout(const ebpf_map_t *map, ebpf_array_layout_t *layout)
 {
-    if (map == NULL || layout == NULL || map->definition.type != BPF_MAP_TYPE_PERCPU_ARRAY)
-        return ebpf_error(-EINVAL, "map layout: %s is not a per-CPU array",
+    if (map == NULL || layout == NULL ||
+        (map->definition.type != BPF_MAP_TYPE_ARRAY &&
+         map->definition.type != BPF_MAP_TYPE_PERCPU_ARRAY))
+        return ebpf_error(-EINVAL, "map layout: %s is not an array",
                           map != NULL ? map->name : "(no map)");
-    array_map_t *array = as_array(map);
-    *layout = (ebpf_percpu_array_layout_t){array->values, array->cpu_stride, array->value_stride,
-                                           array->cpu_count};
+    const array_map_t *array = (const array_map_t *)map;
+    *layout =
+        (ebpf_array_layout_t){array->values, array->percpu ? array->cpu_stride : 0,
+                              array->value_stride, array->cpu_count, map->definition.max_entries};
     return 0;
 }
 
