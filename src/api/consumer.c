@@ -25,8 +25,8 @@
 #define KICK_COOKIE UINT64_MAX
 /* Shortest spin before sleeping: enough to catch the next record of a burst. */
 #define API_CONSUMER_SPIN_MIN_NS 5000u
-/* Clock reads while spinning: one every this many looks at the sources. */
-#define SPIN_LOOKS_PER_CLOCK 32u
+/* Time between two looks at the sources while spinning (see spin_for_data). */
+#define API_CONSUMER_SPIN_LOOK_NS 1000u
 
 static void drain(int fd)
 {
@@ -139,15 +139,23 @@ static bool spin_for_data(api_consumer_t *consumer, int timeout_ms)
         return false;
     if (timeout_ms > 0 && limit > (uint64_t)timeout_ms * 1000000u)
         limit = (uint64_t)timeout_ms * 1000000u;
-    uint64_t deadline = ebpf_clock_monotonic_ns() + limit;
-    for (uint32_t looks = 1;; looks++) {
+    uint64_t now = ebpf_clock_monotonic_ns(), deadline = now + limit;
+    for (;;) {
         if (consumer->has_data(consumer->owner)) {
             adapt_spin(consumer, budget, true);
             return true;
         }
-        if (looks % SPIN_LOOKS_PER_CLOCK == 0 && ebpf_clock_monotonic_ns() >= deadline)
+        /* Look again only after API_CONSUMER_SPIN_LOOK_NS: each look reads the producers'
+         * cache lines, and looking at every record as it lands made the producer fetch them
+         * back for the next one (a cross-CPU transfer per record). Between looks the
+         * producers fill a few records undisturbed, which are then read in one go. */
+        uint64_t next_look = now + API_CONSUMER_SPIN_LOOK_NS;
+        do {
+            cpu_relax();
+            now = ebpf_clock_monotonic_ns();
+        } while (now < next_look && now < deadline);
+        if (now >= deadline)
             break;
-        cpu_relax();
     }
     adapt_spin(consumer, budget, false);
     return false;
