@@ -234,6 +234,37 @@ void state_drop_lonely_ids(verifier_t *verifier, state_t *state, uint32_t pc)
     }
 }
 
+/* ---- stack liveness ---- */
+
+void verifier_note_slots_read(verifier_t *verifier, uint32_t frame, uint64_t slots)
+{
+    if (verifier->replaying)
+        return;
+    slots &= ~verifier->slots_written[frame];
+    for (checkpoint_t *checkpoint = verifier->current_checkpoint; checkpoint && slots;
+         checkpoint = checkpoint->parent) {
+        /* Slots it has already were passed further up when they were marked. */
+        slots &= ~checkpoint->slots_read[frame];
+        checkpoint->slots_read[frame] |= slots;
+        slots &= ~checkpoint->slots_written[frame];
+    }
+}
+
+void verifier_note_stack_read(verifier_t *verifier, uint32_t frame, int64_t start, int64_t end)
+{
+    if (start >= end || end > 0 || start < -VERIFIER_FRAME_SIZE)
+        return; /* out of the frame: rejected, nothing to mark */
+    uint32_t first = (uint32_t)(-end / 8), last = (uint32_t)((-start - 1) / 8);
+    uint64_t slots = (last == 63 ? UINT64_MAX : (1ull << (last + 1)) - 1) & ~((1ull << first) - 1);
+    verifier_note_slots_read(verifier, frame, slots);
+}
+
+void verifier_note_slot_written(verifier_t *verifier, uint32_t frame, uint32_t index)
+{
+    if (!verifier->replaying)
+        verifier->slots_written[frame] |= 1ull << index;
+}
+
 /* ---- inclusion ---- */
 
 #define ID_MAP_CAPACITY 128
@@ -271,7 +302,9 @@ static bool offsets_included(const reg_t *old, const reg_t *cur, bool exact)
                  : scalar_included(&old->value, &cur->value);
 }
 
-static bool reg_included(const reg_t *old, const reg_t *cur, bool exact, id_map_t *ids)
+/* bound: the checkpoint's bound when old is a bounded scalar, else NULL. */
+static bool reg_included(const reg_t *old, const reg_t *cur, bool exact, const scalar_t *bound,
+                         id_map_t *ids)
 {
     if (old->type == REG_NOT_INIT)
         return !exact || cur->type == REG_NOT_INIT;
@@ -282,7 +315,7 @@ static bool reg_included(const reg_t *old, const reg_t *cur, bool exact, id_map_
     switch (old->type) {
     case REG_SCALAR:
         /* Nothing below the old state relied on this value: any scalar is as good. */
-        if (!exact && !old->precise)
+        if (!exact && !old->precise && !old->bounded)
             return true;
         if (old->packet_distance &&
             (!cur->packet_distance || old->distance_off != cur->distance_off ||
@@ -294,10 +327,15 @@ static bool reg_included(const reg_t *old, const reg_t *cur, bool exact, id_map_
                 return false;
             return (old->id == 0 && cur->id == 0) || ids_match(ids, old->id, cur->id);
         }
-        if (!scalar_included(&old->value, &cur->value))
-            return false;
         /* A link the old state relied on must exist in the new one too. */
-        return old->id == 0 || ids_match(ids, old->id, cur->id);
+        if (scalar_included(&old->value, &cur->value) &&
+            (old->id == 0 || ids_match(ids, old->id, cur->id)))
+            return true;
+        /* A bounded scalar may also lie outside old's range: the paths below used its value
+         * only to decide branches, and every value in the bound decides them all as they did,
+         * whatever it is linked to. (A range inside old's relies on old's links instead, and on
+         * the registers it was compared with, which were marked precise for that.) */
+        return !old->precise && bound && scalar_included(bound, &cur->value);
     case REG_CTX:
         return old->off == cur->off;
     case REG_STACK:
@@ -324,14 +362,14 @@ static bool reg_included(const reg_t *old, const reg_t *cur, bool exact, id_map_
 static const stack_slot_t invalid_slot;
 
 static bool slot_included(const stack_slot_t *old, const stack_slot_t *cur, bool exact,
-                          id_map_t *ids)
+                          const scalar_t *bound, id_map_t *ids)
 {
     bool old_spill = slot_has_spill(old), cur_spill = slot_has_spill(cur);
 
     if (exact)
         return memcmp(old->bytes, cur->bytes, 8) == 0 &&
-               (!old_spill || reg_included(&old->spill, &cur->spill, true, ids));
-    if (old_spill && old->spill.type == REG_SCALAR && !old->spill.precise) {
+               (!old_spill || reg_included(&old->spill, &cur->spill, true, NULL, ids));
+    if (old_spill && old->spill.type == REG_SCALAR && !old->spill.precise && !old->spill.bounded) {
         /* Some value nothing relied on: any initialised bytes that read as a scalar do. */
         for (int i = 0; i < 8; i++) {
             uint8_t c = cur->bytes[i];
@@ -344,7 +382,7 @@ static bool slot_included(const stack_slot_t *old, const stack_slot_t *cur, bool
         for (int i = 0; i < 8; i++)
             if ((old->bytes[i] == STACK_SPILL) != (cur->bytes[i] == STACK_SPILL))
                 return false;
-        if (!reg_included(&old->spill, &cur->spill, false, ids))
+        if (!reg_included(&old->spill, &cur->spill, false, bound, ids))
             return false;
     }
     for (int i = 0; i < 8; i++) {
@@ -372,9 +410,39 @@ static bool slot_included(const stack_slot_t *old, const stack_slot_t *cur, bool
     return true;
 }
 
-bool state_included(const verifier_t *verifier, const state_t *old, const state_t *cur, uint32_t pc,
-                    bool exact)
+const scalar_bound_t *checkpoint_find_bound(const checkpoint_t *checkpoint, uint32_t frame,
+                                            int32_t slot, uint32_t regno)
 {
+    for (uint32_t i = 0; i < checkpoint->bound_count; i++) {
+        const scalar_bound_t *bound = &checkpoint->bounds[i];
+        if (bound->frame == frame && bound->slot == slot && (slot >= 0 || bound->regno == regno))
+            return bound;
+    }
+    return NULL;
+}
+
+void checkpoint_free_bounds(checkpoint_t *checkpoint)
+{
+    ebpf_free(checkpoint->bounds);
+    checkpoint->bounds = NULL;
+    checkpoint->bound_count = 0;
+    checkpoint->bound_capacity = 0;
+}
+
+/* The bound of a bounded scalar of the checkpoint (NULL otherwise, or in exact comparisons). */
+static const scalar_t *bound_of(const checkpoint_t *checkpoint, const reg_t *reg, bool exact,
+                                uint32_t frame, int32_t slot, uint32_t regno)
+{
+    if (exact || reg->type != REG_SCALAR || !reg->bounded || reg->precise)
+        return NULL;
+    const scalar_bound_t *bound = checkpoint_find_bound(checkpoint, frame, slot, regno);
+    return bound ? &bound->bound : NULL;
+}
+
+bool state_included(const verifier_t *verifier, const checkpoint_t *checkpoint, const state_t *cur,
+                    uint32_t pc, bool exact)
+{
+    const state_t *old = checkpoint->state;
     id_map_t ids;
 
     ids.count = 0;
@@ -394,17 +462,25 @@ bool state_included(const verifier_t *verifier, const state_t *old, const state_
         for (int r = 0; r < BPF_REG_10; r++) {
             if (!(live & (1u << r)))
                 continue;
-            if (!reg_included(&old_frame->regs[r], &cur_frame->regs[r], exact, &ids))
+            const reg_t *old_reg = &old_frame->regs[r];
+            const scalar_t *bound = bound_of(checkpoint, old_reg, exact, i, -1, (uint32_t)r);
+            if (!reg_included(old_reg, &cur_frame->regs[r], exact, bound, &ids))
                 return false;
         }
         uint32_t slots = old_frame->slot_count > cur_frame->slot_count ? old_frame->slot_count
                                                                        : cur_frame->slot_count;
         for (uint32_t s = 0; s < slots; s++) {
+            /* A slot no path below the checkpoint read before overwriting it may hold anything. */
+            if (!exact && !(checkpoint->slots_read[i] & (1ull << s)))
+                continue;
             const stack_slot_t *o =
                 s < old_frame->slot_count ? &old_frame->slots[s] : &invalid_slot;
             const stack_slot_t *c =
                 s < cur_frame->slot_count ? &cur_frame->slots[s] : &invalid_slot;
-            if (!slot_included(o, c, exact, &ids))
+            const scalar_t *bound = s < old_frame->slot_count
+                                        ? bound_of(checkpoint, &o->spill, exact, i, (int32_t)s, 0)
+                                        : NULL;
+            if (!slot_included(o, c, exact, bound, &ids))
                 return false;
         }
     }

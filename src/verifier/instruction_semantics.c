@@ -131,10 +131,13 @@ static int pointer_arithmetic(verifier_t *verifier, uint32_t pc, reg_t *dst, con
     reg_t result = *pointer;
     const scalar_t *amount = &scalar->value;
     int64_t delta = (int64_t)amount->value;
-    int64_t moved = op == BPF_ADD ? (int64_t)result.off + delta : (int64_t)result.off - delta;
-    if (scalar_is_constant(amount) && delta >= -VERIFIER_MAX_POINTER_OFFSET &&
-        delta <= VERIFIER_MAX_POINTER_OFFSET && moved >= -VERIFIER_MAX_POINTER_OFFSET &&
-        moved <= VERIFIER_MAX_POINTER_OFFSET) {
+    bool small = scalar_is_constant(amount) && delta >= -VERIFIER_MAX_POINTER_OFFSET &&
+                 delta <= VERIFIER_MAX_POINTER_OFFSET;
+    /* Only a small amount is added here: a huge one (INT64_MIN) would overflow. */
+    int64_t moved = !small          ? 0
+                    : op == BPF_ADD ? (int64_t)result.off + delta
+                                    : (int64_t)result.off - delta;
+    if (small && moved >= -VERIFIER_MAX_POINTER_OFFSET && moved <= VERIFIER_MAX_POINTER_OFFSET) {
         result.off = (int32_t)moved;
     } else {
         if (pointer->type == REG_CTX)
@@ -490,6 +493,74 @@ static bool is_zero(const reg_t *reg)
     return reg->type == REG_SCALAR && scalar_is_constant(&reg->value) && reg->value.value == 0;
 }
 
+/* The comparison with the operands swapped: "k op v" is "v mirrored(op) k". */
+static uint8_t mirrored_condition(uint8_t op)
+{
+    switch (op) {
+    case BPF_JGT:
+        return BPF_JLT;
+    case BPF_JGE:
+        return BPF_JLE;
+    case BPF_JLT:
+        return BPF_JGT;
+    case BPF_JLE:
+        return BPF_JGE;
+    case BPF_JSGT:
+        return BPF_JSLT;
+    case BPF_JSGE:
+        return BPF_JSLE;
+    case BPF_JSLT:
+        return BPF_JSGT;
+    case BPF_JSLE:
+        return BPF_JSGE;
+    default:
+        return op; /* JEQ, JNE, JSET */
+    }
+}
+
+/* A comparison of scalars decided by their ranges. When one side is a constant, the proof below
+ * relies on the other only being among the values that decide it the same way: pruning may then
+ * take a state whose range is not inside the checkpoint's (the ranges of two joined arms of an
+ * earlier branch), as long as it decides this the same way. The constant is relied on exactly. */
+static void mark_decided_comparison(verifier_t *verifier, state_t *state,
+                                    const struct bpf_insn *insn, branch_outcome_t outcome)
+{
+    const frame_t *frame = state_top(state);
+    bool jmp32 = BPF_CLASS(insn->code) == BPF_JMP32;
+    uint8_t op = BPF_OP(insn->code);
+    unsigned regno = insn->dst_reg;
+    uint64_t k = (uint64_t)(int64_t)insn->imm;
+    uint16_t exact = 0;
+
+    if (BPF_SRC(insn->code) == BPF_X) {
+        const scalar_t *dst = &frame->regs[insn->dst_reg].value;
+        const scalar_t *src = &frame->regs[insn->src_reg].value;
+        bool dst_constant = jmp32 ? scalar_is_constant_32(dst) : scalar_is_constant(dst);
+        bool src_constant = jmp32 ? scalar_is_constant_32(src) : scalar_is_constant(src);
+        if (src_constant) {
+            k = src->value;
+            exact = (uint16_t)(1u << insn->src_reg);
+        } else if (dst_constant) {
+            k = dst->value;
+            exact = (uint16_t)(1u << insn->dst_reg);
+            regno = insn->src_reg;
+            op = mirrored_condition(op);
+        } else {
+            verifier_mark_precise(verifier, state,
+                                  (uint16_t)((1u << insn->dst_reg) | (1u << insn->src_reg)));
+            return;
+        }
+    }
+    scalar_t bound;
+    if (scalar_decision_bound(&frame->regs[regno].value, k, op, jmp32, outcome == BRANCH_ALWAYS,
+                              &bound))
+        verifier_mark_bounded(verifier, state, regno, &bound);
+    else
+        exact |= (uint16_t)(1u << regno);
+    if (exact)
+        verifier_mark_precise(verifier, state, exact);
+}
+
 static int check_conditional_jump(verifier_t *verifier, state_t *state, uint32_t pc,
                                   step_result_t *result)
 {
@@ -540,8 +611,10 @@ static int check_conditional_jump(verifier_t *verifier, state_t *state, uint32_t
                    (source_register && src->type == REG_SCALAR ? 1u << insn->src_reg : 0));
     if (kind != SCALARS && is_zero(dst))
         operands |= (uint16_t)(1u << insn->dst_reg);
-    if (outcome != BRANCH_UNKNOWN || kind == NULL_CHECK ||
-        (kind == SCALARS && (dst->packet_distance || src->packet_distance)))
+    bool distance = kind == SCALARS && (dst->packet_distance || src->packet_distance);
+    if (outcome != BRANCH_UNKNOWN && kind == SCALARS && !distance)
+        mark_decided_comparison(verifier, state, insn, outcome);
+    else if (outcome != BRANCH_UNKNOWN || kind == NULL_CHECK || distance)
         verifier_mark_precise(verifier, state, operands);
     if (outcome == BRANCH_ALWAYS) {
         result->next_pc = target;
@@ -625,6 +698,9 @@ static int check_local_call(verifier_t *verifier, state_t *state, uint32_t pc,
     callee->callsite = pc;
     callee->function = verifier->function_of[target];
     callee->slot_count = 0;
+    /* A new frame: nothing read in it comes from a frame that had this level before. */
+    if (!verifier->replaying)
+        verifier->slots_written[state->frame_count] = UINT64_MAX;
     state->frame_count++;
     result->next_pc = target;
     return 0;

@@ -160,6 +160,7 @@ static int load_stack(verifier_t *verifier, state_t *state, uint32_t pc, unsigne
     if ((err = check_stack_bounds(verifier, pc, "", regno, reg, insn_off, size, &span)) != 0)
         return err;
     note_stack_depth(verifier, frame, span.min);
+    verifier_note_stack_read(verifier, reg->frame, span.min, span.max);
     if (variable_offset(reg)) {
         if ((err = check_stack_initialized(verifier, pc, "", frame, span.min, span.max)) != 0)
             return err;
@@ -171,7 +172,7 @@ static int load_stack(verifier_t *verifier, state_t *state, uint32_t pc, unsigne
     int64_t start = span.min;
     uint32_t index = (uint32_t)((-start - 1) / 8);
     unsigned first = byte_in_slot(start);
-    verifier_note_stack_slot(verifier, reg->frame, start);
+    verifier_note_stack_slot(verifier, reg->frame, start, size);
     if (index < frame->slot_count && first + size <= 8) {
         stack_slot_t *slot = &frame->slots[index];
         if (slot_has_spill(slot)) {
@@ -245,6 +246,9 @@ static int store_stack(verifier_t *verifier, state_t *state, uint32_t pc, unsign
                                    "allowed: a pointer is spilled with an 8-byte store at a "
                                    "fixed, aligned offset",
                                    value_regno);
+        /* Whether it may is decided by what the slots hold, and the bytes it leaves depend on
+         * what they held: for liveness this is a read. */
+        verifier_note_stack_read(verifier, reg->frame, span.min, span.max);
         for (int64_t off = span.min; off < span.max; off++) {
             stack_slot_t *slot = slot_at(frame, off);
             uint8_t kind = slot->bytes[byte_in_slot(off)];
@@ -269,7 +273,10 @@ static int store_stack(verifier_t *verifier, state_t *state, uint32_t pc, unsign
     int64_t start = span.min;
     unsigned first = byte_in_slot(start);
     bool aligned = first % size == 0 && first + size <= 8;
-    verifier_note_stack_slot(verifier, reg->frame, start);
+    verifier_note_stack_slot(verifier, reg->frame, start, size);
+    /* Only a whole slot hides what was there: what a smaller store leaves depends on it. */
+    if (size == 8 && first == 0)
+        verifier_note_slot_written(verifier, reg->frame, (uint32_t)((-start - 1) / 8));
     if (is_pointer) {
         if (size != 8 || !aligned)
             return verifier_reject(verifier, pc,
@@ -755,6 +762,7 @@ int verifier_check_atomic(verifier_t *verifier, state_t *state, uint32_t pc)
                 0 ||
             (err = check_stack_initialized(verifier, pc, "", target, span.min, span.max)) != 0)
             return err;
+        verifier_note_stack_read(verifier, base->frame, span.min, span.max);
         note_stack_depth(verifier, target, span.min);
         verifier_stack_mark_written(state, base, span.min, span.max);
     } else if ((err = check_map_value_access(verifier, pc, "", regno, base, insn->off, size,
@@ -791,6 +799,7 @@ int verifier_check_helper_memory(verifier_t *verifier, state_t *state, uint32_t 
         note_stack_depth(verifier, frame, span.min);
         if (write)
             return 0;
+        verifier_note_stack_read(verifier, reg->frame, span.min, span.max);
         /* With a variable offset every byte the range may cover must be initialised. */
         return check_stack_initialized(verifier, pc, what, frame, span.min, span.max);
     }

@@ -916,6 +916,95 @@ bool scalar_refine(scalar_t *a, scalar_t *b, uint8_t op, bool is_jmp32, bool tak
     return scalar_sync(a) && scalar_sync(b);
 }
 
+/* The box is the exact set of values deciding the comparison the same way where that set is an
+ * interval; for "!=" and JSET it is the side of k, or the known bit, that the values share. */
+bool scalar_decision_bound(const scalar_t *a, uint64_t k, uint8_t op, bool is_jmp32, bool taken,
+                           scalar_t *bound)
+{
+    unsigned width = is_jmp32 ? 32 : 64;
+    uint16_t condition = taken ? op : negate_condition(op);
+    view_t x = view_of(a, width), b;
+    uint64_t uk = width_truncate(k, width), bit;
+    int64_t sk = width_signed(k, width);
+
+    view_full(&b, width);
+    switch (condition) {
+    case BPF_JEQ:
+        b.umin = b.umax = uk;
+        b.smin = b.smax = sk;
+        break;
+    case BPF_JNE:
+        if (x.umax < uk) {
+            b.umax = uk - 1;
+        } else if (x.umin > uk) {
+            b.umin = uk + 1;
+        } else if (x.smax < sk) {
+            b.smax = sk - 1;
+        } else if (x.smin > sk) {
+            b.smin = sk + 1;
+        } else {
+            /* k lies inside the range: some known bit tells them apart. */
+            uint64_t differing = (x.value ^ uk) & ~x.mask;
+            if (differing == 0)
+                return false;
+            bit = differing & -differing;
+            b.mask &= ~bit;
+            b.value = x.value & bit;
+        }
+        break;
+    case BPF_JGT:
+        if (uk == width_umax(width))
+            return false;
+        b.umin = uk + 1;
+        break;
+    case BPF_JGE:
+        b.umin = uk;
+        break;
+    case BPF_JLT:
+        if (uk == 0)
+            return false;
+        b.umax = uk - 1;
+        break;
+    case BPF_JLE:
+        b.umax = uk;
+        break;
+    case BPF_JSGT:
+        if (sk == width_smax(width))
+            return false;
+        b.smin = sk + 1;
+        break;
+    case BPF_JSGE:
+        b.smin = sk;
+        break;
+    case BPF_JSLT:
+        if (sk == width_smin(width))
+            return false;
+        b.smax = sk - 1;
+        break;
+    case BPF_JSLE:
+        b.smax = sk;
+        break;
+    case BPF_JSET: {
+        uint64_t known = x.value & ~x.mask & uk;
+        if (known == 0)
+            return false;
+        bit = known & -known;
+        b.mask &= ~bit;
+        b.value = bit;
+        break;
+    }
+    case OP_NSET:
+        b.mask &= ~uk;
+        break;
+    default:
+        return false;
+    }
+    scalar_unknown(bound);
+    view_store(bound, &b, width);
+    /* The values that took the branch must be inside, or the decision was not what we think. */
+    return scalar_included(bound, a);
+}
+
 bool scalar_included(const scalar_t *outer, const scalar_t *inner)
 {
     return outer->umin <= inner->umin && inner->umax <= outer->umax && outer->smin <= inner->smin &&

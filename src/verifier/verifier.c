@@ -64,6 +64,7 @@ static void forget_state(verifier_t *verifier, checkpoint_t *checkpoint)
         return;
     state_free(checkpoint->state);
     checkpoint->state = NULL;
+    checkpoint_free_bounds(checkpoint);
     verifier->state_counts[checkpoint->pc]--;
 }
 
@@ -168,7 +169,7 @@ static int visit_prune_point(verifier_t *verifier, uint32_t pc)
         hash = state_hash(verifier, current, pc);
         for (uint32_t i = 0; i < loop->count; i++) {
             if (loop->entries[i].hash == hash &&
-                state_included(verifier, loop->entries[i].checkpoint->state, current, pc, true))
+                state_included(verifier, loop->entries[i].checkpoint, current, pc, true))
                 return verifier_reject(verifier, pc,
                                        "infinite loop: the program comes back here in a state "
                                        "it was already in, so the loop may never end");
@@ -177,9 +178,12 @@ static int visit_prune_point(verifier_t *verifier, uint32_t pc)
     for (checkpoint_t *checkpoint = verifier->checkpoints[pc], *next; checkpoint;
          checkpoint = next) {
         next = checkpoint->next_at_instruction;
-        if (state_included(verifier, checkpoint->state, current, pc, false)) {
+        if (state_included(verifier, checkpoint, current, pc, false)) {
             checkpoint->hits++;
-            verifier_propagate_precision(verifier, current, checkpoint->state);
+            verifier_propagate_precision(verifier, current, checkpoint);
+            /* The paths below the checkpoint read these slots: this path relies on them too. */
+            for (uint32_t f = 0; f < checkpoint->state->frame_count; f++)
+                verifier_note_slots_read(verifier, f, checkpoint->slots_read[f]);
             end_path(verifier);
             return PRUNED;
         }
@@ -211,6 +215,8 @@ static int visit_prune_point(verifier_t *verifier, uint32_t pc)
     checkpoint->hash = hash;
     checkpoint->loop_index = UINT32_MAX;
     checkpoint->parent = verifier->current_checkpoint;
+    memcpy(checkpoint->slots_written, verifier->slots_written, sizeof(verifier->slots_written));
+    memset(verifier->slots_written, 0, sizeof(verifier->slots_written));
     checkpoint->pending = 1;
     checkpoint->next_alive = verifier->alive;
     if (verifier->alive)
@@ -239,9 +245,15 @@ static int push_pending(verifier_t *verifier, state_t *state, uint32_t pc)
     }
     if (verifier->current_checkpoint)
         verifier->current_checkpoint->pending++;
-    verifier->pending[verifier->pending_count++] =
-        (pending_path_t){state, pc, verifier->current_checkpoint, verifier->current_history,
-                         verifier->since_checkpoint};
+    pending_path_t *pending = &verifier->pending[verifier->pending_count++];
+    *pending = (pending_path_t){
+        .state = state,
+        .pc = pc,
+        .checkpoint = verifier->current_checkpoint,
+        .history = verifier->current_history,
+        .since_checkpoint = verifier->since_checkpoint,
+    };
+    memcpy(pending->slots_written, verifier->slots_written, sizeof(verifier->slots_written));
     return 0;
 }
 
@@ -330,6 +342,7 @@ static int explore(verifier_t *verifier)
         verifier->current_checkpoint = next.checkpoint;
         verifier->current_history = next.history;
         verifier->since_checkpoint = next.since_checkpoint;
+        memcpy(verifier->slots_written, next.slots_written, sizeof(verifier->slots_written));
     }
 }
 

@@ -59,6 +59,11 @@ branch_outcome_t scalar_branch_outcome(const scalar_t *a, const scalar_t *b, uin
 bool scalar_refine(scalar_t *a, scalar_t *b, uint8_t op, bool is_jmp32, bool taken);
 /* True when every value of inner is a value of outer. */
 bool scalar_included(const scalar_t *outer, const scalar_t *inner);
+/* The branch `a op k` (is_jmp32: on the low 32 bits) came out `taken` for every value of a:
+ * writes into bound a box of values that all decide it the same way and that holds a (bound
+ * may be wider than a). False when no such box is worth keeping. */
+bool scalar_decision_bound(const scalar_t *a, uint64_t k, uint8_t op, bool is_jmp32, bool taken,
+                           scalar_t *bound);
 bool scalar_equal(const scalar_t *a, const scalar_t *b);
 /* Writes a short form ("5", "[0, 255]", "unknown") into text. */
 int scalar_describe(const scalar_t *scalar, char *text, size_t size);
@@ -92,8 +97,12 @@ typedef struct reg {
     uint8_t type;    /* reg_type_t */
     bool maybe_null; /* MAP_PTR, MAP_VALUE, ALLOC_MEM: not null-checked yet */
     /* SCALAR in a checkpoint: some path below relied on its exact range, so only states with
-     * a range inside it may be pruned by it. Otherwise any scalar will do. */
+     * a range inside it may be pruned by it. Otherwise any scalar will do, unless bounded. */
     bool precise;
+    /* SCALAR in a checkpoint, not precise: paths below decided branches on it, and its
+     * checkpoint keeps a scalar_bound_t with the values that decide them all the same way. A
+     * state whose range is inside that bound, or inside this one, may be pruned by it. */
+    bool bounded;
     uint8_t frame;         /* STACK: the call level whose frame it points into */
     uint8_t uninit_reason; /* NOT_INIT: uninit_reason_t */
     int32_t off;           /* pointers: the constant part of the offset */
@@ -172,6 +181,15 @@ typedef struct function_info {
     uint32_t stack_depth; /* deepest byte of its frame any path touched */
 } function_info_t;
 
+/* What a checkpoint requires of a bounded scalar (reg_t.bounded): the paths below used its
+ * value only to decide branches, and every value inside bound decides them all the same way. */
+typedef struct scalar_bound {
+    uint8_t frame;
+    int8_t slot;   /* the stack slot whose spill holds the scalar, or -1: register regno */
+    uint8_t regno; /* when slot is -1 */
+    scalar_t bound;
+} scalar_bound_t;
+
 /* A state remembered at a prune point. */
 typedef struct checkpoint {
     /* The list of finished checkpoints of its instruction (only finished ones prune). */
@@ -187,6 +205,19 @@ typedef struct checkpoint {
     uint64_t hash;       /* state_hash at a loop head, 0 elsewhere */
     uint32_t history;    /* the history node that ran next: the state is the one before it */
     uint32_t loop_index; /* its place in the loop head's unfinished list, or UINT32_MAX */
+    /* Stack liveness, per call level (bit n: slot n). slots_read: slots whose value here some
+     * path below read (complete once finished: only those are compared when it prunes).
+     * slots_written: slots the path overwrote whole between the parent and this checkpoint,
+     * so a read below does not make the parent's slot live. */
+    uint64_t slots_read[VERIFIER_MAX_FRAMES];
+    uint64_t slots_written[VERIFIER_MAX_FRAMES];
+    /* Slots holding zeros that some path below read as the constant 0 and relied on exactly
+     * (the precise mark of a spill, for bytes that are no spill). */
+    uint64_t zeros_relied[VERIFIER_MAX_FRAMES];
+    /* The bounds of its bounded scalars, set while the checkpoint is unfinished (precision is
+     * marked on the running path's checkpoints) and fixed once it can prune. */
+    scalar_bound_t *bounds;
+    uint32_t bound_count, bound_capacity;
 } checkpoint_t;
 
 /* The unfinished checkpoints of a loop head: the states the paths now running passed there,
@@ -208,6 +239,7 @@ typedef struct pending_path {
     checkpoint_t *checkpoint;
     uint32_t history;
     uint32_t since_checkpoint;
+    uint64_t slots_written[VERIFIER_MAX_FRAMES];
 } pending_path_t;
 
 /* One processed instruction of a path: what precision tracking walks back over, and what the
@@ -218,8 +250,8 @@ typedef struct history_node {
     uint8_t frame;       /* the call level it ran in */
     uint8_t stack_frame; /* a spill or fill: the call level of the stack slot */
     int8_t stack_slot;   /* that slot, or -1 */
-    uint8_t unused;
-    uint16_t linked; /* a conditional jump: registers of its level it narrowed together */
+    uint8_t stack_span;  /* an access across two slots: 1, and stack_slot - 1 is the other */
+    uint16_t linked;     /* a conditional jump: registers of its level it narrowed together */
 } history_node_t;
 
 /* How a step ended for the driver. */
@@ -259,6 +291,8 @@ typedef struct verifier {
     checkpoint_t *current_checkpoint;
     uint32_t current_history;
     uint32_t since_checkpoint; /* instructions the current path ran since its checkpoint */
+    /* Stack slots the current path overwrote whole since its checkpoint, per call level. */
+    uint64_t slots_written[VERIFIER_MAX_FRAMES];
     uint32_t next_id;
 
     bool verbose;
@@ -298,10 +332,24 @@ void reg_mark_constant(reg_t *reg, uint64_t value);
 void frame_grow(frame_t *frame, int32_t off);
 /* Drops scalar links that only one live place holds, so comparisons do not see them. */
 void state_drop_lonely_ids(verifier_t *verifier, state_t *state, uint32_t pc);
-/* True when every concrete state cur describes is one old describes (exact: the same set),
- * looking only at what is live at pc. */
-bool state_included(const verifier_t *verifier, const state_t *old, const state_t *cur, uint32_t pc,
-                    bool exact);
+/* True when every concrete state cur describes is one the checkpoint's state was proven safe
+ * for (exact: cur and the checkpoint's state describe the same set), looking only at what is
+ * live at pc. */
+bool state_included(const verifier_t *verifier, const checkpoint_t *old, const state_t *cur,
+                    uint32_t pc, bool exact);
+/* The bound a checkpoint keeps for the scalar in register regno (slot -1) or in a stack slot of
+ * call level frame, or NULL. */
+const scalar_bound_t *checkpoint_find_bound(const checkpoint_t *checkpoint, uint32_t frame,
+                                            int32_t slot, uint32_t regno);
+void checkpoint_free_bounds(checkpoint_t *checkpoint);
+/* The current instruction reads the bytes [start, end) (offsets from the frame pointer) of call
+ * level frame: their slots are live in the checkpoints of the path back to where they were last
+ * overwritten whole. */
+void verifier_note_stack_read(verifier_t *verifier, uint32_t frame, int64_t start, int64_t end);
+/* The same for a set of slots (bit n: slot n), as a checkpoint that prunes the path reads them. */
+void verifier_note_slots_read(verifier_t *verifier, uint32_t frame, uint64_t slots);
+/* The current instruction overwrites slot index of call level frame whole. */
+void verifier_note_slot_written(verifier_t *verifier, uint32_t frame, uint32_t index);
 /* Equal for states that are exactly included in each other at pc (a quick filter). */
 uint64_t state_hash(const verifier_t *verifier, const state_t *state, uint32_t pc);
 uint32_t verifier_new_id(verifier_t *verifier);
@@ -339,13 +387,18 @@ const char *verifier_helper_name(const verifier_t *verifier, uint32_t id, char *
 /* The registers (bit n: rn of the top frame) whose exact ranges the current instruction relies
  * on: marks them, back to where their values came from, in the checkpoints of the path. */
 void verifier_mark_precise(verifier_t *verifier, const state_t *state, uint16_t registers);
+/* A branch decided by the range of register regno of the top frame (compared with a constant):
+ * the checkpoints of the path need the values that decide it that way (bound), not its exact
+ * range, as long as the value reaches them through copies only. */
+void verifier_mark_bounded(verifier_t *verifier, const state_t *state, unsigned regno,
+                           const scalar_t *bound);
 /* The path was pruned by finished: what finished relied on, the path relies on too. */
 void verifier_propagate_precision(verifier_t *verifier, const state_t *state,
-                                  const state_t *finished);
+                                  const checkpoint_t *finished);
 /* A fresh checkpoint relies on nothing yet. */
 void state_clear_precision(state_t *state);
-/* A spill or fill of a stack slot by the current instruction, for walking back over it. */
-void verifier_note_stack_slot(verifier_t *verifier, uint32_t frame, int64_t off);
+/* A spill or fill of size bytes at off by the current instruction, for walking back over it. */
+void verifier_note_stack_slot(verifier_t *verifier, uint32_t frame, int64_t off, unsigned size);
 /* A conditional jump narrowed these registers of the top frame together. */
 void verifier_note_linked(verifier_t *verifier, uint16_t registers);
 

@@ -43,6 +43,7 @@ static const corpus_group_t groups[] = {
     GROUP(extensions),
     GROUP(tail_calls),
     GROUP(pointer_arithmetic),
+    GROUP(pruning),
 };
 
 /* True when log contains one of the '|'-separated alternatives of expected ("" matches all). */

@@ -184,5 +184,6 @@ CORPUS_GROUP_DECLARE(context);
 CORPUS_GROUP_DECLARE(extensions);
 CORPUS_GROUP_DECLARE(tail_calls);
 CORPUS_GROUP_DECLARE(pointer_arithmetic);
+CORPUS_GROUP_DECLARE(pruning);
 
 #endif /* VERIFIER_CORPUS_H */
