@@ -54,6 +54,10 @@ typedef struct ebpf_ext_hook_provider_parameters {
     ebpf_ext_hook_attach_fn attach; /* optional: no parameters accepted without it */
     ebpf_ext_hook_detach_fn detach; /* optional */
     void *context;
+    /* Optional: the classes of events a link wants (a bit each, the extension's own
+     * numbering), asked once when the link attaches, for ebpf_ext_hook_snapshot_invoke_classes.
+     * Without it every link wants every class. */
+    uint64_t (*classes)(void *context, const void *link_state);
 } ebpf_ext_hook_provider_parameters_t;
 
 int ebpf_ext_hook_provider_register(const ebpf_ext_hook_provider_parameters_t *parameters,
@@ -85,6 +89,12 @@ uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
                                        void *program_context, ebpf_ext_hook_filter_fn filter,
                                        const void *filter_context,
                                        ebpf_ext_hook_result_fn on_result, void *result_context);
+/* As ebpf_ext_hook_snapshot_invoke with the filter "the link wants one of event_classes",
+ * answered from what the provider's classes callback said at attach: no call per link. */
+uint32_t ebpf_ext_hook_snapshot_invoke_classes(const ebpf_ext_hook_snapshot_t *snapshot,
+                                               void *program_context, uint64_t event_classes,
+                                               ebpf_ext_hook_result_fn on_result,
+                                               void *result_context);
 void ebpf_ext_hook_snapshot_end(ebpf_ext_hook_snapshot_t *snapshot);
 
 /* Runs the program of every attached link, in attach order, on program_context. Never blocks,

@@ -7,21 +7,32 @@
 #include "netevent_types.h"
 #include "netevent_ext_private.h"
 
-/* Does a link of this capture type want an event of this type? */
-static bool wants_event(const void *link_state, const void *filter_context)
+/* Event classes (ebpf_ext_hook_snapshot_invoke_classes): a bit per kind of event. */
+#define CLASS_DROP  (UINT64_C(1) << 0)
+#define CLASS_FLOW  (UINT64_C(1) << 1)
+#define CLASS_OTHER (UINT64_C(1) << 2) /* a type this extension does not name */
+
+static uint64_t class_of_event(uint8_t type)
+{
+    return type == NETEVENT_EVENT_TYPE_DROP   ? CLASS_DROP
+           : type == NETEVENT_EVENT_TYPE_FLOW ? CLASS_FLOW
+                                              : CLASS_OTHER;
+}
+
+/* The classes a link of this capture type wants, asked once when it attaches. */
+uint64_t netevent_link_classes(void *context, const void *link_state)
 {
     const netevent_link_state_t *link = link_state;
-    uint8_t type = *(const uint8_t *)filter_context;
 
     switch (link->capture_type) {
     case NeteventCapture_All:
-        return true;
+        return UINT64_MAX;
     case NeteventCapture_Flow:
-        return type == NETEVENT_EVENT_TYPE_FLOW;
+        return CLASS_FLOW;
     case NeteventCapture_Drop:
-        return type == NETEVENT_EVENT_TYPE_DROP;
+        return CLASS_DROP;
     default:
-        return false;
+        return 0;
     }
 }
 
@@ -101,9 +112,9 @@ static int push_event(const netevent_event_info_t *event)
         statistics->copied++;
     }
     netevent_event_md_t context = {bytes, bytes + size};
-    uint8_t type = bytes[0];
     delivery_t delivery = {statistics, cpu, 0};
-    ebpf_ext_hook_snapshot_invoke(&links, &context, wants_event, &type, count_result, &delivery);
+    ebpf_ext_hook_snapshot_invoke_classes(&links, &context, class_of_event(bytes[0]), count_result,
+                                          &delivery);
     if (links.attached == 0)
         statistics->unattached++;
     else if (links.attached > delivery.links_wanting)

@@ -76,6 +76,7 @@ static int netevent_start(const char *parameters)
             .bpf_attach_type = BPF_ATTACH_TYPE_NETEVENT,
             .attach = netevent_link_attach,
             .detach = netevent_link_detach,
+            .classes = netevent_link_classes,
             .context = extension,
         };
         rc = ebpf_ext_hook_provider_register(&hook, &extension->hook_provider);

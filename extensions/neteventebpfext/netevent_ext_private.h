@@ -50,6 +50,7 @@ void netevent_npi_client_deregister(void);
 /* Hook callbacks. */
 int netevent_link_attach(void *context, const ebpf_link_client_data_t *link, void **state);
 void netevent_link_detach(void *context, void *state);
+uint64_t netevent_link_classes(void *context, const void *link_state);
 
 /* The statistics of CPU index cpu (the caller's claim, from ebpf_cpu_enter). */
 static inline netevent_ext_statistics_t *netevent_statistics_of(uint32_t cpu)

@@ -20,6 +20,7 @@ typedef struct hook_link {
     const void *_Atomic link_binding_context;
     void *link_state;
     bool may_write_packet;         /* from the link's client data */
+    uint64_t classes;              /* event classes the link wants (all without a callback) */
     struct hook_link *detach_next; /* in the worker's queue, under the provider's lock */
 } hook_link_t;
 
@@ -114,6 +115,9 @@ static int attach_client(nmr_binding_t *binding, void *provider_context,
     attached->dispatch = dispatch;
     atomic_init(&attached->link_binding_context, client_binding_context);
     attached->link_state = state;
+    attached->classes = provider->parameters.classes != NULL
+                            ? provider->parameters.classes(provider->parameters.context, state)
+                            : UINT64_MAX;
     /* A link from an older core that does not say is taken as a writer. */
     attached->may_write_packet = !EBPF_EXTENSION_HAS_FIELD(&link->header, ebpf_link_client_data_t,
                                                            program_may_write_packet) ||
@@ -285,10 +289,13 @@ void ebpf_ext_hook_snapshot_begin(ebpf_ext_hook_provider_t *provider,
     snapshot->writers = array != NULL ? array->writers : 0;
 }
 
-uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
-                                       void *program_context, ebpf_ext_hook_filter_fn filter,
-                                       const void *filter_context,
-                                       ebpf_ext_hook_result_fn on_result, void *result_context)
+/* The walk of both invoke functions: by_classes, a link runs when it wants one of
+ * event_classes; otherwise when filter (if given) says so. Inlined into each with by_classes
+ * constant, so each keeps only its own test. */
+static inline __attribute__((always_inline)) uint32_t
+invoke_links(const ebpf_ext_hook_snapshot_t *snapshot, void *program_context, bool by_classes,
+             uint64_t event_classes, ebpf_ext_hook_filter_fn filter, const void *filter_context,
+             ebpf_ext_hook_result_fn on_result, void *result_context)
 {
     const link_array_t *array = snapshot->links;
     uint32_t invoked = 0;
@@ -303,8 +310,10 @@ uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
         const void *binding_context =
             atomic_load_explicit(&link->link_binding_context, memory_order_relaxed);
         uint64_t result = 0;
-        if (binding_context == NULL ||
-            (filter != NULL && !filter(link->link_state, filter_context)))
+        if (binding_context == NULL)
+            continue;
+        if (by_classes ? !(link->classes & event_classes)
+                       : filter != NULL && !filter(link->link_state, filter_context))
             continue;
         int rc = link->dispatch->batch_invoke(binding_context, program_context, &result);
         invoked++;
@@ -313,6 +322,24 @@ uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
     }
     batch->batch_end();
     return invoked;
+}
+
+uint32_t ebpf_ext_hook_snapshot_invoke(const ebpf_ext_hook_snapshot_t *snapshot,
+                                       void *program_context, ebpf_ext_hook_filter_fn filter,
+                                       const void *filter_context,
+                                       ebpf_ext_hook_result_fn on_result, void *result_context)
+{
+    return invoke_links(snapshot, program_context, false, 0, filter, filter_context, on_result,
+                        result_context);
+}
+
+uint32_t ebpf_ext_hook_snapshot_invoke_classes(const ebpf_ext_hook_snapshot_t *snapshot,
+                                               void *program_context, uint64_t event_classes,
+                                               ebpf_ext_hook_result_fn on_result,
+                                               void *result_context)
+{
+    return invoke_links(snapshot, program_context, true, event_classes, NULL, NULL, on_result,
+                        result_context);
 }
 
 void ebpf_ext_hook_snapshot_end(ebpf_ext_hook_snapshot_t *snapshot)
