@@ -86,12 +86,14 @@ static uint64_t monitor_wakeups(const monitor_t *monitor)
 typedef struct consumer {
     monitor_t *monitor;
     pthread_t thread;
-    atomic_bool stop; /* set once by the main thread; the consumer exits at its next wake-up */
+    atomic_bool stop;    /* set once by the main thread; the consumer exits at its next wake-up */
+    atomic_bool running; /* set once by the consumer when it starts polling */
 } consumer_t;
 
 static void *consume_events(void *context)
 {
     consumer_t *consumer = context;
+    atomic_store(&consumer->running, true);
     while (!atomic_load(&consumer->stop)) {
         /* Sleeps only when the ring stayed empty for the adaptive spin: the producer wakes it
          * with one eventfd write. */
@@ -104,8 +106,14 @@ static int consumer_start(consumer_t *consumer, monitor_t *monitor)
 {
     consumer->monitor = monitor;
     atomic_store(&consumer->stop, false);
+    atomic_store(&consumer->running, false);
     int rc = pthread_create(&consumer->thread, NULL, consume_events, consumer);
-    return rc == 0 ? 0 : ebpf_error(-rc, "cannot start the consumer thread");
+    if (rc != 0)
+        return ebpf_error(-rc, "cannot start the consumer thread");
+    /* The measurement starts with the consumer polling, not while its thread is created. */
+    while (!atomic_load(&consumer->running))
+        sched_yield();
+    return 0;
 }
 
 static void consumer_stop(consumer_t *consumer)
