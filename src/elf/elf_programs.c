@@ -208,6 +208,14 @@ static int elf_code_relocation_resolve(elf_loader_t *loader, const elf_section_t
                         "0x%x",
                         where, number, elf_symbol_display_name(symbol), symbol->section);
     symbol_section = &loader->sections[symbol->section];
+    /* An offset no section can have: the sums below would overflow (found by fuzz_elf). */
+    if (symbol->value > symbol_section->size)
+        return elf_fail(loader, -EINVAL,
+                        "section %s: relocation %zu refers to symbol %s at offset %llu, past the "
+                        "end of its section %s (%llu bytes)",
+                        where, number, elf_symbol_display_name(symbol),
+                        (unsigned long long)symbol->value, symbol_section->name,
+                        (unsigned long long)symbol_section->size);
 
     if (type == R_BPF_64_32_TYPE) {
         if (instruction.code != OPCODE_CALL || instruction.src_reg != BPF_PSEUDO_CALL)

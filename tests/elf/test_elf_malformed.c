@@ -405,7 +405,21 @@ static void test_symbols(void **state)
     MUTATE_SYMBOL("count_call", symbol.st_value = 0x7FFFFFF8, -EINVAL,
                   "are not whole instructions");
     MUTATE_SYMBOL("weigh_event", symbol.st_size = 0x40, -EINVAL, "overlap");
+
 #undef MUTATE_SYMBOL
+    free(bad);
+    free(image);
+
+    /* Found by fuzz_elf: a variable at an offset near 2^63 overflowed the arithmetic of the
+     * relocation that loads its address. */
+    image = test_object_read("globals", &size);
+    bad = malloc(size);
+    assert_non_null(bad);
+    memcpy(bad, image, size);
+    symbol = symbol_named(bad, size, "packet_limit", &entry);
+    symbol.st_value = UINT64_C(0x8000000000000000);
+    memcpy(bad + entry, &symbol, sizeof(symbol));
+    expect_failure(bad, size, -EINVAL, "past the end of its section .data");
     free(bad);
     free(image);
 }
