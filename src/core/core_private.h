@@ -98,7 +98,8 @@ bool core_run_knows_map(const core_run_t *run, const ebpf_map_t *map);
 bool core_run_note_map(ebpf_map_t *map);
 
 /* ebpf_program_invoke for a caller already inside an epoch read section with a CPU claim (a
- * hook's batch of invocations). */
+ * hook's batch of invocations). program and result are not checked: the callers are the
+ * core's own. */
 int core_program_invoke_claimed(ebpf_program_t *program, void *context, uint64_t *result);
 
 /* Resolver for ebpf_interpreter_program_create: general helpers, overridden or extended by
@@ -121,10 +122,5 @@ int core_program_bind(ebpf_program_t *program);
 int core_program_verify(ebpf_program_t *program, const ebpf_verifier_line_info_t *line_info);
 /* Deregisters the client and waits; the program is unbound afterwards. */
 void core_program_unbind(ebpf_program_t *program);
-
-/* Runs a program's native code (src/core/native_program.c) as the interpreter would run it:
- * r1 = context, r2 = 0; a tail call comes back in result->tail_call_target. */
-int core_native_invoke(const struct core_native_program *native, void *context,
-                       uint32_t tail_calls_taken, ebpf_exec_result_t *result);
 
 #endif /* EBPF_CORE_PRIVATE_H */

@@ -15,6 +15,7 @@
 #include "core_private.h"
 #include "ebpf_elf.h"
 #include "ebpf_native.h"
+#include "native_run.h"
 
 _Static_assert(EBPF_NATIVE_MAP_BTF == EBPF_ELF_MAP_BTF &&
                    EBPF_NATIVE_MAP_LEGACY == EBPF_ELF_MAP_LEGACY &&
@@ -26,12 +27,6 @@ _Static_assert(EBPF_NATIVE_FRAME_SIZE == EBPF_EXEC_FRAME_SIZE &&
 _Static_assert(sizeof(struct bpf_insn) == 8, "instructions are 8 bytes in the table");
 
 /* The native code of one program of an attached module. */
-typedef struct core_native_program {
-    ebpf_native_runtime_t runtime;
-    ebpf_native_entry_t entry;
-    const ebpf_native_program_metadata_t *metadata;
-    ebpf_helper_function_t helpers[];
-} core_native_program_t;
 
 struct ebpf_native_module {
     char *name;
@@ -59,18 +54,11 @@ struct ebpf_native_program {
  * Native runs: what tail-call helpers reach on the running thread.
  * ------------------------------------------------------------------------------------------ */
 
-typedef struct native_run {
-    const void *tail_call_target;
-    uint32_t tail_calls_taken;
-    struct native_run *outer; /* the run this one is nested in (a helper that runs a program) */
-} native_run_t;
-
-/* The innermost native run of this thread; only this thread reads or writes it. */
-static EBPF_HOT_THREAD_LOCAL native_run_t *current_native_run;
+EBPF_HOT_THREAD_LOCAL core_native_run_t *core_current_native_run;
 
 int ebpf_native_tail_call_request(const void *target)
 {
-    native_run_t *run = current_native_run;
+    core_native_run_t *run = core_current_native_run;
 
     if (run == NULL)
         return ebpf_error(-EINVAL, "tail call requested while no native program runs");
@@ -87,17 +75,16 @@ int ebpf_native_tail_call_request(const void *target)
 
 bool ebpf_native_run_active(void)
 {
-    return current_native_run != NULL;
+    return core_current_native_run != NULL;
 }
 
 static bool tail_call_requested(void)
 {
-    return current_native_run != NULL && current_native_run->tail_call_target != NULL;
+    return core_current_native_run != NULL && core_current_native_run->tail_call_target != NULL;
 }
 
-/* A native call that failed, in words. Out of line: the event path only takes the success. */
-static __attribute__((noinline, cold)) int native_failure(int rc, const char *name,
-                                                          uint32_t instruction)
+__attribute__((noinline, cold)) int core_native_failure(int rc, const char *name,
+                                                        uint32_t instruction)
 {
     switch (rc) {
     case -EOVERFLOW:
@@ -110,28 +97,6 @@ static __attribute__((noinline, cold)) int native_failure(int rc, const char *na
         return ebpf_error(rc < 0 ? rc : -EINVAL, "%s: instruction %u: native code failed (%d)",
                           name, instruction, rc);
     }
-}
-
-/* Calls entry inside a native run and turns its result into the interpreter's. */
-static inline int run_entry(ebpf_native_entry_t entry, const ebpf_native_runtime_t *runtime,
-                            uint64_t r1, uint64_t r2, uint32_t tail_calls_taken, const char *name,
-                            ebpf_exec_result_t *result)
-{
-    native_run_t run = {NULL, tail_calls_taken, current_native_run};
-    ebpf_native_result_t out;
-    int rc;
-
-    out.r0 = 0;
-    out.error_instruction = 0;
-    current_native_run = &run;
-    rc = entry(r1, r2, runtime, &out);
-    current_native_run = run.outer;
-    if (rc != 0)
-        return native_failure(rc, name, out.error_instruction);
-    result->r0 = out.r0;
-    result->tail_call_target = run.tail_call_target;
-    result->instructions = 0; /* native code does not count them */
-    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -771,13 +736,6 @@ static ebpf_helper_function_t core_find_helper(const ebpf_native_runtime_t *runt
     return id == BPF_FUNC_tail_call ? native_tail_call : function;
 }
 
-int core_native_invoke(const struct core_native_program *native, void *context,
-                       uint32_t tail_calls_taken, ebpf_exec_result_t *result)
-{
-    return run_entry(native->entry, &native->runtime, (uint64_t)(uintptr_t)context, 0,
-                     tail_calls_taken, native->metadata->name, result);
-}
-
 /* The prototype a program of the bound type sees for id (read under an epoch section). */
 static const ebpf_helper_prototype_t *bound_helper(void *context, uint32_t id)
 {
@@ -1027,6 +985,6 @@ int ebpf_native_program_run(const ebpf_native_program_t *program, uint64_t r1, u
         .tail_call_requested = tail_call_requested,
         .owner = (void *)program,
     };
-    return run_entry(program->metadata->entry, &runtime, r1, r2, tail_calls_taken,
-                     program->metadata->name, result);
+    return core_native_run_entry(program->metadata->entry, &runtime, r1, r2, tail_calls_taken,
+                                 program->metadata->name, result);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core_private.h"
+#include "native_run.h"
 
 EBPF_HOT_THREAD_LOCAL core_run_t *core_current_run;
 
@@ -119,8 +120,6 @@ int core_program_invoke_claimed(ebpf_program_t *program, void *context, uint64_t
     core_run_t *outer;
     int rc;
 
-    if (program == NULL || result == NULL)
-        return ebpf_error(-EINVAL, "invoke: program and result are required");
     if (program->has_program_type && ebpf_epoch_dereference(&program->binding) == NULL)
         return -ENOLINK; /* the extension of the program's type is not loaded */
     run.program = program;
@@ -155,6 +154,8 @@ int ebpf_program_invoke(ebpf_program_t *program, void *context, uint64_t *result
 {
     int rc;
 
+    if (program == NULL || result == NULL)
+        return ebpf_error(-EINVAL, "invoke: program and result are required");
     ebpf_epoch_enter();
     ebpf_cpu_enter();
     rc = core_program_invoke_claimed(program, context, result);
