@@ -76,61 +76,90 @@ static bool well_formed(const uint8_t *start, const uint8_t *end)
            header.captured_length <= size - header.header_length;
 }
 
-static int push_event(const netevent_event_info_t *event)
+/* One event, inside the push's epoch section and CPU claim, against its snapshot of links. */
+static int deliver(netevent_extension_t *extension, netevent_ext_statistics_t *statistics,
+                   uint32_t cpu, const ebpf_ext_hook_snapshot_t *links,
+                   const netevent_event_info_t *event)
 {
-    netevent_extension_t *extension = &netevent_extension;
-    netevent_ext_statistics_t *statistics;
-    int rc = 0;
-
-    if (atomic_load_explicit(&extension->bound_providers, memory_order_acquire) == 0)
-        return -ENOLINK;
-    ebpf_epoch_enter();
-    uint32_t cpu = ebpf_cpu_enter();
-    statistics = netevent_statistics_of(cpu);
     statistics->received++;
     if (event == NULL || !well_formed(event->event_data_start, event->event_data_end)) {
         statistics->malformed++;
-        rc = -EINVAL;
-        goto out;
+        return -EINVAL;
     }
     size_t size = (size_t)(event->event_data_end - event->event_data_start);
-    ebpf_ext_hook_snapshot_t links;
-    ebpf_ext_hook_snapshot_begin(extension->hook_provider, &links);
     /* The provider's bytes are read-only to us. When the verifier proved that no attached
      * program writes the event, they run on those bytes; otherwise every program gets the same
      * private copy. */
     uint8_t *bytes = (uint8_t *)(uintptr_t)event->event_data_start;
-    if (links.writers != 0) {
+    if (links->writers != 0) {
         bytes = ebpf_thread_scratch_get(extension->event_copies, size);
         if (bytes == NULL) {
-            ebpf_ext_hook_snapshot_end(&links);
             statistics->program_errors++;
-            rc = -ENOMEM;
-            goto out;
+            return -ENOMEM;
         }
         memcpy(bytes, event->event_data_start, size);
         statistics->copied++;
     }
     netevent_event_md_t context = {bytes, bytes + size};
     delivery_t delivery = {statistics, cpu, 0};
-    ebpf_ext_hook_snapshot_invoke_classes(&links, &context, class_of_event(bytes[0]), count_result,
+    ebpf_ext_hook_snapshot_invoke_classes(links, &context, class_of_event(bytes[0]), count_result,
                                           &delivery);
-    if (links.attached == 0)
+    if (links->attached == 0)
         statistics->unattached++;
-    else if (links.attached > delivery.links_wanting)
-        statistics->filtered += links.attached - delivery.links_wanting;
+    else if (links->attached > delivery.links_wanting)
+        statistics->filtered += links->attached - delivery.links_wanting;
+    return 0;
+}
+
+static int push_event(const netevent_event_info_t *event)
+{
+    netevent_extension_t *extension = &netevent_extension;
+    ebpf_ext_hook_snapshot_t links;
+
+    if (atomic_load_explicit(&extension->bound_providers, memory_order_acquire) == 0)
+        return -ENOLINK;
+    ebpf_epoch_enter();
+    uint32_t cpu = ebpf_cpu_enter();
+    ebpf_ext_hook_snapshot_begin(extension->hook_provider, &links);
+    int rc = deliver(extension, netevent_statistics_of(cpu), cpu, &links, event);
     ebpf_ext_hook_snapshot_end(&links);
-out:
     ebpf_cpu_exit();
     ebpf_epoch_exit();
     return rc;
 }
 
-/* Entry 0 is push_event: the dispatch table every provider gets. */
+/* A batch: one epoch section, one CPU claim and one snapshot of the links for all of it (a link
+ * that attaches meanwhile sees the next batch). */
+static int push_events(const netevent_event_info_t *events, uint32_t count)
+{
+    netevent_extension_t *extension = &netevent_extension;
+    ebpf_ext_hook_snapshot_t links;
+    int delivered = 0;
+
+    if (atomic_load_explicit(&extension->bound_providers, memory_order_acquire) == 0)
+        return -ENOLINK;
+    if (count > NETEVENT_PUSH_EVENTS_MAX)
+        return ebpf_error(-E2BIG, "netevent: a batch of %u events (at most %u)", count,
+                          NETEVENT_PUSH_EVENTS_MAX);
+    if (events == NULL && count > 0)
+        return ebpf_error(-EINVAL, "netevent: a batch of %u events without the events", count);
+    ebpf_epoch_enter();
+    uint32_t cpu = ebpf_cpu_enter();
+    netevent_ext_statistics_t *statistics = netevent_statistics_of(cpu);
+    ebpf_ext_hook_snapshot_begin(extension->hook_provider, &links);
+    for (uint32_t i = 0; i < count; i++)
+        delivered += deliver(extension, statistics, cpu, &links, &events[i]) == 0;
+    ebpf_ext_hook_snapshot_end(&links);
+    ebpf_cpu_exit();
+    ebpf_epoch_exit();
+    return delivered;
+}
+
+/* Entry 0 is push_event, entry 1 push_events: the dispatch table every provider gets. */
 static const netevent_client_dispatch_t client_dispatch = {
     EBPF_EXTENSION_HEADER(NETEVENT_CLIENT_DISPATCH_VERSION, netevent_client_dispatch_t),
-    1,
-    {(const void *)push_event},
+    2,
+    {(const void *)push_event, (const void *)push_events},
 };
 
 static const nmr_module_id_t netevent_client_module_id = {

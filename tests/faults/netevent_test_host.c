@@ -170,6 +170,30 @@ int netevent_test_provider_push(netevent_test_provider_t *provider, const void *
     return rc;
 }
 
+int netevent_test_provider_push_events(netevent_test_provider_t *provider,
+                                       const netevent_event_info_t *events, uint32_t count)
+{
+    int rc = -ENOLINK;
+
+    atomic_fetch_add_explicit(&provider->produced, count, memory_order_relaxed);
+    ebpf_epoch_enter();
+    const netevent_client_dispatch_t *dispatch = ebpf_epoch_dereference(&provider->dispatch);
+    if (dispatch != NULL)
+        rc = netevent_push_events(dispatch, events, count);
+    ebpf_epoch_exit();
+    if (rc >= 0) {
+        atomic_fetch_add_explicit(&provider->accepted, (uint64_t)rc, memory_order_relaxed);
+        /* The extension counted each of the others as malformed or failed; so do we, as
+         * malformed (the tests that batch send no event that could fail otherwise). */
+        atomic_fetch_add_explicit(&provider->malformed, count - (uint32_t)rc, memory_order_relaxed);
+    } else if (rc == -ENOLINK) {
+        atomic_fetch_add_explicit(&provider->unbound, count, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&provider->failed, count, memory_order_relaxed);
+    }
+    return rc;
+}
+
 /* ---- events and statistics ---- */
 
 size_t netevent_test_build_event(uint8_t *buffer, size_t capacity, uint8_t type, uint32_t sequence,

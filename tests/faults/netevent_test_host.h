@@ -46,6 +46,10 @@ void netevent_test_provider_deregister(netevent_test_provider_t *provider);
 /* Pushes [event, event + size) through the current binding and counts the outcome; returns
  * push_event's result, or -ENOLINK when not bound. */
 int netevent_test_provider_push(netevent_test_provider_t *provider, const void *event, size_t size);
+/* The same for a batch through push_events (entry 1): returns its result (events delivered,
+ * or a negative errno) and counts each event's outcome. */
+int netevent_test_provider_push_events(netevent_test_provider_t *provider,
+                                       const netevent_event_info_t *events, uint32_t count);
 bool netevent_test_provider_bound(netevent_test_provider_t *provider);
 
 /* Writes a well-formed event (header of type, then payload_size packet bytes) into buffer;
