@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bpf/libbpf.h"
+#include "netevent_npi.h"
 
 /* Runs of every scenario: the median of them is reported, with min and max. */
 #define BENCH_RUNS_DEFAULT 5
@@ -40,6 +41,8 @@ int bench_netevent_start(void);
 void bench_netevent_stop(void);
 /* Bound push_event, or NULL while the extension has no client registered (no link attached). */
 int bench_push(const uint8_t *event, size_t size);
+/* The netevent NPI's batch entry (push_events): events delivered, or a negative errno. */
+int bench_push_events(const netevent_event_info_t *events, uint32_t count);
 bool bench_provider_bound(void);
 
 typedef struct bench_program {

@@ -167,9 +167,18 @@ static int run_cross_thread(monitor_t *monitor, const uint8_t *event, size_t siz
     return 0;
 }
 
+/* per_call 1: one push_event per event; more: push_events of per_call events (the netevent
+ * NPI's batch entry), at most PUSH_BATCH_MAX. */
+#define PUSH_BATCH_MAX 256
+
 static int run_same_thread(monitor_t *monitor, const uint8_t *event, size_t size, uint64_t count,
-                           path_run_t *run)
+                           uint32_t per_call, path_run_t *run)
 {
+    netevent_event_info_t infos[PUSH_BATCH_MAX];
+    if (per_call < 1 || per_call > PUSH_BATCH_MAX)
+        return ebpf_error(-EINVAL, "same thread: %u events per call", per_call);
+    for (uint32_t i = 0; i < per_call; i++)
+        infos[i] = (netevent_event_info_t){event, event + size};
     /* A batch fills at most half the ring, so nothing is dropped. */
     uint64_t batch = MONITOR_RING_SIZE / 2 / RING_RECORD_BYTES(size);
     uint64_t consumed = atomic_load(&monitor->consumed), dropped = monitor_dropped(monitor);
@@ -179,8 +188,13 @@ static int run_same_thread(monitor_t *monitor, const uint8_t *event, size_t size
     for (uint64_t done = 0; done < count; done += batch) {
         uint64_t n = count - done < batch ? count - done : batch;
         uint64_t batch_start = bench_now_ns();
-        for (uint64_t i = 0; i < n; i++)
-            bench_push(event, size);
+        if (per_call == 1) {
+            for (uint64_t i = 0; i < n; i++)
+                bench_push(event, size);
+        } else {
+            for (uint64_t i = 0; i < n; i += per_call)
+                bench_push_events(infos, (uint32_t)(n - i < per_call ? n - i : per_call));
+        }
         push_time += bench_now_ns() - batch_start;
         ring_buffer__consume(monitor->ring);
     }
@@ -299,7 +313,7 @@ int bench_event_path(void)
         size_t size = event_sizes[s];
         bench_build_event(event, size, 1);
         /* Warm-up: per-thread buffers, page faults in the ring. */
-        rc = run_same_thread(&monitor, event, size, bench_scaled(20000, 200), &runs[0]);
+        rc = run_same_thread(&monitor, event, size, bench_scaled(20000, 200), 1, &runs[0]);
         for (unsigned i = 0; i < n && rc == 0; i++)
             rc = run_cross_thread(&monitor, event, size,
                                   bench_scaled(size < 1000 ? 1000000 : 300000, 2000), &runs[i]);
@@ -307,10 +321,16 @@ int bench_event_path(void)
             report_path("cross_thread", size, runs, n, true, false);
         for (unsigned i = 0; i < n && rc == 0; i++)
             rc = run_same_thread(&monitor, event, size,
-                                 bench_scaled(size < 1000 ? 2000000 : 500000, 2000), &runs[i]);
+                                 bench_scaled(size < 1000 ? 2000000 : 500000, 2000), 1, &runs[i]);
         if (rc == 0)
             report_path("same_thread", size, runs, n, false, false);
     }
+    /* The same with the provider handing events over 64 at a time (push_events). */
+    bench_build_event(event, 64, 1);
+    for (unsigned i = 0; i < n && rc == 0; i++)
+        rc = run_same_thread(&monitor, event, 64, bench_scaled(2000000, 2000), 64, &runs[i]);
+    if (rc == 0)
+        report_path("same_thread_batch64", 64, runs, n, false, false);
     bench_build_event(event, 64, 1);
     for (unsigned i = 0; i < n && rc == 0; i++)
         rc = run_bursts(&monitor, event, 64, bench_scaled(500000, 2560), 256, &runs[i]);
@@ -560,9 +580,9 @@ int bench_exec_event_path(void)
             rc = monitor_open(&monitor, objects[kind]);
             if (rc != 0)
                 break;
-            rc = run_same_thread(&monitor, event, sizeof(event), count / 10 + 1, &result);
+            rc = run_same_thread(&monitor, event, sizeof(event), count / 10 + 1, 1, &result);
             if (rc == 0)
-                rc = run_same_thread(&monitor, event, sizeof(event), count, &result);
+                rc = run_same_thread(&monitor, event, sizeof(event), count, 1, &result);
             ns[kind][run] = 1e9 / result.events_per_second;
             monitor_close(&monitor);
         }

@@ -19,6 +19,8 @@ static const nmr_module_id_t bench_provider_module_id = {
  * benchmark never pushes while the last link detaches (that is when the binding goes), so a
  * relaxed load on the hot path is enough and no push is in flight when detach returns. */
 static _Atomic(netevent_push_event_fn) bound_push;
+/* Its push_events (entry 1), or NULL when it has none; set and cleared with bound_push. */
+static _Atomic(netevent_push_events_fn) bound_push_events;
 static nmr_provider_t *provider;
 static ebpf_driver_t *extension;
 
@@ -34,6 +36,10 @@ static int attach_client(nmr_binding_t *binding, void *provider_context,
         return ebpf_error(-EINVAL, "ebpf_bench: the client's dispatch has no push_event");
     if (atomic_load(&bound_push) != NULL)
         return ebpf_error(-EBUSY, "ebpf_bench: one netevent client at a time");
+    atomic_store(&bound_push_events,
+                 dispatch->helper_function_count >= 2
+                     ? (netevent_push_events_fn)dispatch->helper_function_address[1]
+                     : NULL);
     atomic_store(&bound_push, (netevent_push_event_fn)dispatch->helper_function_address[0]);
     *provider_binding_context = NULL;
     *provider_dispatch = NULL;
@@ -43,6 +49,7 @@ static int attach_client(nmr_binding_t *binding, void *provider_context,
 static int detach_client(void *provider_binding_context)
 {
     atomic_store(&bound_push, NULL);
+    atomic_store(&bound_push_events, NULL);
     return 0;
 }
 
@@ -81,6 +88,12 @@ void bench_netevent_stop(void)
 bool bench_provider_bound(void)
 {
     return atomic_load(&bound_push) != NULL;
+}
+
+int bench_push_events(const netevent_event_info_t *events, uint32_t count)
+{
+    netevent_push_events_fn push = atomic_load_explicit(&bound_push_events, memory_order_relaxed);
+    return push != NULL ? push(events, count) : -ENOLINK;
 }
 
 int bench_push(const uint8_t *event, size_t size)
