@@ -145,7 +145,8 @@ void api_consumer_set_spin(api_consumer_t *consumer, uint32_t max_ns);
 int api_consumer_watch(api_consumer_t *consumer, int fd, uint64_t cookie);
 /* After the sources are set: arms them, and starts the thread when automatic. */
 int api_consumer_start(api_consumer_t *consumer);
-/* Caller holds lock: arms the sources and kicks when one has data already. */
+/* Caller holds lock: when the application waits on the epoll fd itself, arms the sources and
+ * kicks when one has data already; otherwise nothing (polls arm only before they sleep). */
 void api_consumer_rearm(api_consumer_t *consumer);
 int api_consumer_poll(api_consumer_t *consumer, int timeout_ms);
 /* The epoll fd for an application's own loop: from now on the sources stay armed between

@@ -88,6 +88,11 @@ int api_consumer_watch(api_consumer_t *consumer, int fd, uint64_t cookie)
 
 void api_consumer_rearm(api_consumer_t *consumer)
 {
+    /* Only for an application that waits on the epoll fd itself: a poll arms the sources
+     * when it is about to sleep, and sources armed meanwhile would make producers pay wake-ups
+     * nobody waits for. */
+    if (!consumer->external_wait)
+        return;
     /* Armed sources wake the epoll set; one that had data already will not, so kick. This
      * keeps ring_buffer__epoll_fd readable while records wait, for an application's own
      * loop. */
@@ -164,8 +169,7 @@ static bool spin_for_data(api_consumer_t *consumer, int timeout_ms)
 /* Caller holds lock: an application waiting on the epoll fd itself finds it armed. */
 static void leave_armed_for_application(api_consumer_t *consumer)
 {
-    if (consumer->external_wait)
-        api_consumer_rearm(consumer);
+    api_consumer_rearm(consumer);
 }
 
 static int poll_once(api_consumer_t *consumer, int timeout_ms)
@@ -176,22 +180,19 @@ static int poll_once(api_consumer_t *consumer, int timeout_ms)
 
     /* Records already there, or arriving within the spin: no system call. */
     pthread_mutex_lock(&consumer->lock);
-    if (!atomic_load(&consumer->stopping)) {
-        rc = consumer->consume(consumer->owner);
-        if (rc == 0 && spin_for_data(consumer, timeout_ms))
-            rc = consumer->consume(consumer->owner);
-    }
-    if (rc != 0 || atomic_load(&consumer->stopping)) {
-        leave_armed_for_application(consumer);
-        pthread_mutex_unlock(&consumer->lock);
-        return rc;
-    }
-    pthread_mutex_unlock(&consumer->lock);
-
-    pthread_mutex_lock(&consumer->lock);
     if (atomic_load(&consumer->stopping)) {
         pthread_mutex_unlock(&consumer->lock);
         return 0;
+    }
+    rc = consumer->consume(consumer->owner);
+    if (rc == 0 && spin_for_data(consumer, timeout_ms))
+        rc = consumer->consume(consumer->owner);
+    /* Records, or nothing to wait for: a poll with timeout 0 never arms (arming costs a
+     * membarrier, which a caller polling in a loop would inflict on every producer's CPU). */
+    if (rc != 0 || timeout_ms == 0) {
+        leave_armed_for_application(consumer);
+        pthread_mutex_unlock(&consumer->lock);
+        return rc;
     }
     ready = consumer->arm(consumer->owner);
     if (ready) {

@@ -232,6 +232,31 @@ static void test_ring_buffer_epoll_fd_after_polls(void **state)
     ring_buffer__free(rb);
 }
 
+/* Polls that do not sleep leave the rings unarmed, so producers pay no wake-up for them. */
+static void test_ring_buffer_poll_without_sleep_does_not_arm(void **state)
+{
+    records_t records = {0};
+    struct ring_buffer *rb = ring_buffer__new(map_fd("events"), collect, &records, NULL);
+    ebpf_map_t *map;
+
+    assert_non_null(rb);
+    assert_int_equal(ebpf_map_from_fd(map_fd("events"), &map), 0);
+    ebpf_ring_buffer_t *ring = ebpf_map_get_ring_buffer(map);
+    uint64_t wakeups = ebpf_ring_buffer_wakeups(ring);
+    assert_false(ebpf_ring_buffer_consumer_waiting(ring));
+    assert_int_equal(ring_buffer__poll(rb, 0), 0);
+    assert_int_equal(ring_buffer__consume(rb), 0);
+    assert_false(ebpf_ring_buffer_consumer_waiting(ring));
+    run("ring_writer", 4, 0, 1);
+    assert_int_equal(ring_buffer__poll(rb, 0), 1);
+    assert_int_equal(ebpf_ring_buffer_wakeups(ring), wakeups);
+    /* A poll that slept (and timed out) leaves nothing armed behind either. */
+    assert_int_equal(ring_buffer__poll(rb, 1), 0);
+    assert_false(ebpf_ring_buffer_consumer_waiting(ring));
+    ebpf_map_release(map);
+    ring_buffer__free(rb);
+}
+
 typedef struct poller {
     struct ring_buffer *rb;
     atomic_bool stop;
@@ -466,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_ring_buffer_epoll_fd_and_two_rings),
         cmocka_unit_test(test_ring_buffer_epoll_fd_after_polls),
         cmocka_unit_test(test_ring_buffer_bursts_cost_few_wakeups),
+        cmocka_unit_test(test_ring_buffer_poll_without_sleep_does_not_arm),
         cmocka_unit_test(test_ring_buffer_errors),
         cmocka_unit_test(test_ring_buffer_calls_back_by_itself),
         cmocka_unit_test(test_perf_buffer_poll_consume_and_lost),
