@@ -166,12 +166,6 @@ static bool spin_for_data(api_consumer_t *consumer, int timeout_ms)
     return false;
 }
 
-/* Caller holds lock: an application waiting on the epoll fd itself finds it armed. */
-static void leave_armed_for_application(api_consumer_t *consumer)
-{
-    api_consumer_rearm(consumer);
-}
-
 static int poll_once(api_consumer_t *consumer, int timeout_ms)
 {
     struct epoll_event events[8];
@@ -190,7 +184,7 @@ static int poll_once(api_consumer_t *consumer, int timeout_ms)
     /* Records, or nothing to wait for: a poll with timeout 0 never arms (arming costs a
      * membarrier, which a caller polling in a loop would inflict on every producer's CPU). */
     if (rc != 0 || timeout_ms == 0) {
-        leave_armed_for_application(consumer);
+        api_consumer_rearm(consumer); /* for an application on the epoll fd */
         pthread_mutex_unlock(&consumer->lock);
         return rc;
     }
@@ -198,7 +192,7 @@ static int poll_once(api_consumer_t *consumer, int timeout_ms)
     if (ready) {
         consumer->disarm(consumer->owner);
         rc = consumer->consume(consumer->owner);
-        leave_armed_for_application(consumer);
+        api_consumer_rearm(consumer); /* for an application on the epoll fd */
         pthread_mutex_unlock(&consumer->lock);
         return rc;
     }
@@ -218,7 +212,7 @@ static int poll_once(api_consumer_t *consumer, int timeout_ms)
     }
     consumer->disarm(consumer->owner);
     rc = consumer->consume(consumer->owner);
-    leave_armed_for_application(consumer);
+    api_consumer_rearm(consumer); /* for an application on the epoll fd */
     pthread_mutex_unlock(&consumer->lock);
     return rc;
 }

@@ -591,10 +591,22 @@ out:
     return result != 0 ? result : count;
 }
 
+/* A committed record waits at the consumer position: no fence, no system call (a spinning
+ * consumer's look, and wait_prepare's last look after its fence). */
+static bool consumer_has_data(const ring_consumer_t *ring)
+{
+    uint64_t consumer = atomic_load_explicit(ring->consumer_position, memory_order_relaxed);
+    uint64_t producer =
+        atomic_load_explicit(ring->producer_position, EBPF_FENCED_ORDER(memory_order_acquire));
+    if (producer == consumer)
+        return false;
+    ring_record_header_t *header = (ring_record_header_t *)(ring->data + (consumer & ring->mask));
+    return !(atomic_load_explicit(&header->length, EBPF_FENCED_ORDER(memory_order_acquire)) &
+             EBPF_RING_BUFFER_BUSY_BIT);
+}
+
 static bool consumer_wait_prepare(ring_consumer_t *ring)
 {
-    uint64_t consumer, producer;
-    ring_record_header_t *header = NULL;
     bool asymmetric = (atomic_load_explicit(ring->producer_flags, memory_order_relaxed) &
                        EBPF_RING_BUFFER_PRODUCER_ASYMMETRIC) != 0;
 
@@ -607,29 +619,10 @@ static bool consumer_wait_prepare(ring_consumer_t *ring)
                  ebpf_last_error(), EBPF_RING_BUFFER_UNORDERED_SLEEP_MS);
         ring->unordered = true;
     }
-    consumer = atomic_load_explicit(ring->consumer_position, memory_order_relaxed);
-    producer =
-        atomic_load_explicit(ring->producer_position, EBPF_FENCED_ORDER(memory_order_acquire));
-    if (producer == consumer)
-        return false;
-    header = (ring_record_header_t *)(ring->data + (consumer & ring->mask));
-    if (atomic_load_explicit(&header->length, EBPF_FENCED_ORDER(memory_order_acquire)) &
-        EBPF_RING_BUFFER_BUSY_BIT)
+    if (!consumer_has_data(ring))
         return false;
     atomic_store_explicit(ring->waiting, 0, memory_order_relaxed);
     return true;
-}
-
-/* Committed records wait at the consumer position (cheap: no fence, no system call). */
-static bool consumer_has_data(const ring_consumer_t *ring)
-{
-    uint64_t consumer = atomic_load_explicit(ring->consumer_position, memory_order_relaxed);
-    uint64_t producer = atomic_load_explicit(ring->producer_position, memory_order_acquire);
-    if (producer == consumer)
-        return false;
-    ring_record_header_t *header = (ring_record_header_t *)(ring->data + (consumer & ring->mask));
-    return !(atomic_load_explicit(&header->length, memory_order_acquire) &
-             EBPF_RING_BUFFER_BUSY_BIT);
 }
 
 static void consumer_wait_finish(const ring_consumer_t *ring)
